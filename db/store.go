@@ -1,0 +1,176 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
+
+	"spaceauth/schema"
+)
+
+// TimeFormat is how every time column is stored: UTC, fixed width, so text
+// order is time order (RFC 3339 with trimmed fractions is not).
+const TimeFormat = "2006-01-02T15:04:05.000"
+
+// Store is an open database: one writer connection, because SQLite allows
+// one writer at a time and queueing in Go is cheaper than SQLITE_BUSY retries,
+// and a pool of query-only readers that WAL lets run beside it.
+type Store struct {
+	Path          string
+	Created       bool // the file did not exist before Open
+	SchemaVersion int
+	Upgrade       UpgradeReport
+
+	// Read runs queries on the reader pool; it refuses writes.
+	Read *Queries
+	// Write runs single statements on the writer; use Tx for several.
+	Write *Queries
+
+	writer *sql.DB
+	reader *sql.DB
+}
+
+// Open opens the database at path, creating its directory and file if they
+// are missing, brings the schema up to date and returns a ready Store. It
+// never overwrites a file that is not a database of this service.
+func Open(ctx context.Context, path string) (*Store, error) {
+	s, err := open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, path string) (_ *Store, err error) {
+	info, err := os.Stat(path)
+	switch {
+	case err == nil && info.IsDir():
+		return nil, errors.New("path is a directory, not a file")
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("create directory: %w", err)
+		}
+	case err != nil:
+		return nil, err
+	default:
+		if _, err := inspect(ctx, path); err != nil {
+			return nil, err
+		}
+	}
+	s := &Store{Path: path, Created: err != nil}
+
+	s.writer, err = sql.Open("sqlite3", dsn(path, false))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	s.writer.SetMaxOpenConns(1)
+	s.writer.SetConnMaxIdleTime(0)
+	s.writer.SetConnMaxLifetime(0)
+
+	if s.Upgrade, err = upgrade(ctx, s.writer, path); err != nil {
+		return nil, err
+	}
+	s.SchemaVersion = schema.Version
+
+	s.reader, err = sql.Open("sqlite3", dsn(path, true))
+	if err != nil {
+		return nil, err
+	}
+	readers := max(4, 2*runtime.GOMAXPROCS(0))
+	s.reader.SetMaxOpenConns(readers)
+	s.reader.SetMaxIdleConns(readers)
+
+	if s.Write, err = Prepare(ctx, s.writer); err != nil {
+		return nil, err
+	}
+	if s.Read, err = Prepare(ctx, s.reader); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// dsn builds a file: URI, the only form whose options the driver reads.
+// busy_timeout must come first: any _pragma otherwise resets it to 0.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	if !readOnly {
+		q.Add("_pragma", "journal_mode(wal)")
+	}
+	q.Add("_pragma", "foreign_keys(on)")
+	q.Add("_pragma", "synchronous(normal)")
+	// Temporary tables and sort spills stay in memory, so the service needs no
+	// writable directory besides the database's own.
+	q.Add("_pragma", "temp_store(memory)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	}
+	q.Set("_txlock", "immediate")
+	q.Set("_timefmt", TimeFormat)
+	u := url.URL{Scheme: "file", OmitHost: true, Path: filepath.ToSlash(path), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Tx runs fn in one write transaction, committed if fn returns nil.
+func (s *Store) Tx(ctx context.Context, fn func(q *Queries) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(s.Write.WithTx(tx)); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close closes both pools and folds the write-ahead log back into the
+// database file, so a copied or snapshotted file is complete on its own.
+func (s *Store) Close() error {
+	var errs []error
+	if s.Read != nil {
+		errs = append(errs, s.Read.Close())
+	}
+	if s.Write != nil {
+		errs = append(errs, s.Write.Close())
+	}
+	if s.reader != nil {
+		errs = append(errs, s.reader.Close())
+	}
+	if s.writer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := s.writer.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
+		}
+		errs = append(errs, s.writer.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// ReadDB and WriteDB expose the pools for what sqlc cannot express
+// (pragmas, backups) and for tests.
+func (s *Store) ReadDB() *sql.DB  { return s.reader }
+func (s *Store) WriteDB() *sql.DB { return s.writer }

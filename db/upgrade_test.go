@@ -1,0 +1,218 @@
+package db_test
+
+import (
+	"cmp"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"spaceauth/db"
+	"spaceauth/schema"
+)
+
+// createV1 builds a database as the first release left it, with rows in
+// every table.
+func createV1(t *testing.T, path string) {
+	t.Helper()
+	v1, err := os.ReadFile("../schema/testdata/v1.sql")
+	require.NoError(t, err)
+	conn, err := sql.Open("sqlite3", "file:"+path+"?_pragma=foreign_keys(on)&_timefmt="+db.TimeFormat)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Exec(string(v1) + "; PRAGMA user_version = 1;")
+	require.NoError(t, err)
+	at := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	_, err = conn.Exec(`INSERT INTO users (id, email, name, password_hash, role, disabled, created_at, updated_at)
+		VALUES ('u1', 'old@example.com', 'Old', 'hash', 'admin', 0, ?1, ?1), ('u2', 'two@example.com', '', 'hash2', 'user', 1, ?1, ?1)`, at)
+	require.NoError(t, err)
+	_, err = conn.Exec(`INSERT INTO sessions (id, user_id, token_hash, created_at, last_used_at, expires_at, user_agent, ip)
+		VALUES ('s1', 'u1', x'0102', ?1, ?1, ?2, 'curl', '10.0.0.1')`, at, at.Add(time.Hour))
+	require.NoError(t, err)
+	_, err = conn.Exec(`INSERT INTO audit_events (event, user_id, ip, user_agent, created_at) VALUES ('register', 'u1', '10.0.0.1', 'curl', ?)`, at)
+	require.NoError(t, err)
+}
+
+var spaces = regexp.MustCompile(`\s+`)
+
+func normalizeSQL(s string) string {
+	s = strings.ToLower(spaces.ReplaceAllString(s, " "))
+	for _, p := range []string{"(", ")", ","} {
+		s = strings.ReplaceAll(s, " "+p, p)
+		s = strings.ReplaceAll(s, p+" ", p)
+	}
+	return s
+}
+
+// describeSchema lists every table and index with its normalised SQL, its
+// columns (name, type, not null, default, primary key), its indexes and
+// their columns, and its foreign keys.
+func describeSchema(t *testing.T, conn *sql.DB) []string {
+	t.Helper()
+	var out []string
+	query := func(q string, args ...any) [][]string {
+		rows, err := conn.Query(q, args...)
+		require.NoError(t, err)
+		defer rows.Close()
+		cols, err := rows.Columns()
+		require.NoError(t, err)
+		var all [][]string
+		for rows.Next() {
+			vals := make([]sql.NullString, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			require.NoError(t, rows.Scan(ptrs...))
+			row := make([]string, len(cols))
+			for i, v := range vals {
+				row[i] = cmp.Or(v.String, "NULL")
+			}
+			all = append(all, row)
+		}
+		require.NoError(t, rows.Err())
+		return all
+	}
+	for _, obj := range query("SELECT type, name, coalesce(sql, '') FROM sqlite_schema ORDER BY type, name") {
+		out = append(out, obj[0]+" "+obj[1]+": "+normalizeSQL(obj[2]))
+	}
+	for _, table := range query("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") {
+		name := table[0]
+		for _, col := range query("SELECT cid, name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?)", name) {
+			out = append(out, name+" column "+strings.Join(col, " "))
+		}
+		for _, idx := range query("SELECT name, \"unique\", origin, partial FROM pragma_index_list(?) ORDER BY name", name) {
+			out = append(out, name+" index "+strings.Join(idx, " "))
+			idxName := idx[0]
+			for _, c := range query("SELECT seqno, name, \"desc\", coll, key FROM pragma_index_xinfo(?)", idxName) {
+				out = append(out, idxName+" key "+strings.Join(c, " "))
+			}
+		}
+		for _, fk := range query("SELECT \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?)", name) {
+			out = append(out, name+" fk "+strings.Join(fk, " "))
+		}
+	}
+	return out
+}
+
+func TestUpgradeFromV1MatchesFreshSchema(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := t.TempDir()
+	upgradedPath := filepath.Join(dir, "upgraded.db")
+	createV1(t, upgradedPath)
+
+	upgraded := openStore(t, upgradedPath)
+	fresh := openStore(t, filepath.Join(dir, "fresh.db"))
+
+	var names []string
+	for _, s := range schema.Steps {
+		names = append(names, s.Name)
+	}
+	assert.Equal(t, names, upgraded.Upgrade.Applied)
+	assert.Equal(t, 1, upgraded.Upgrade.From)
+	require.NotEmpty(t, upgraded.Upgrade.BackupPath)
+	assert.FileExists(t, upgraded.Upgrade.BackupPath)
+	assert.Equal(t, describeSchema(t, fresh.ReadDB()), describeSchema(t, upgraded.ReadDB()))
+
+	// Every row written at version 1 reads back through the generated queries.
+	u1, err := upgraded.Read.GetUserByID(ctx, "u1")
+	require.NoError(t, err)
+	assert.Equal(t, "old@example.com", u1.Email)
+	assert.Equal(t, "admin", u1.Role)
+	assert.False(t, u1.LastLoginAt.Valid)
+	u2, err := upgraded.Read.GetUserByEmail(ctx, "TWO@example.com")
+	require.NoError(t, err)
+	assert.True(t, u2.Disabled)
+	at := time.Date(2025, 6, 1, 12, 30, 0, 0, time.UTC)
+	live, err := upgraded.Read.GetLiveSession(ctx, db.GetLiveSessionParams{TokenHash: []byte{1, 2}, Now: at, IdleSince: at.Add(-time.Hour)})
+	require.NoError(t, err)
+	assert.Equal(t, "s1", live.Session.ID)
+	events, err := upgraded.Read.ListAuditEvents(ctx, db.ListAuditEventsParams{Limit: 10})
+	require.NoError(t, err)
+	assert.Len(t, events, 1)
+}
+
+func TestConcurrentStartsApplyEachStepOnce(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "auth.db")
+	createV1(t, path)
+
+	var wg sync.WaitGroup
+	applied := make([][]string, 4)
+	errs := make([]error, 4)
+	for i := range applied {
+		wg.Go(func() {
+			s, err := db.Open(t.Context(), path)
+			errs[i] = err
+			if err == nil {
+				applied[i] = s.Upgrade.Applied
+				s.Close()
+			}
+		})
+	}
+	wg.Wait()
+	total := 0
+	for i := range applied {
+		require.NoError(t, errs[i])
+		total += len(applied[i])
+	}
+	assert.Equal(t, len(schema.Steps), total)
+}
+
+func TestFailingStepLeavesDatabaseUntouched(t *testing.T) {
+	t.Parallel()
+	if len(schema.Steps) == 0 {
+		t.Skip("no upgrade steps")
+	}
+	path := filepath.Join(t.TempDir(), "auth.db")
+	createV1(t, path)
+	conn, err := sql.Open("sqlite3", path)
+	require.NoError(t, err)
+	// A hand-made change that collides with the first step.
+	_, err = conn.Exec("ALTER TABLE users ADD COLUMN last_login_at DATETIME")
+	require.NoError(t, err)
+	before := describeSchema(t, conn)
+
+	_, err = db.Open(t.Context(), path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), schema.Steps[0].Name)
+	var version int
+	require.NoError(t, conn.QueryRow("PRAGMA user_version").Scan(&version))
+	assert.Equal(t, 1, version)
+	assert.Equal(t, before, describeSchema(t, conn))
+	require.NoError(t, conn.Close())
+}
+
+func TestPlanUpgradeChangesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "sub", "auth.db")
+	plan, err := db.PlanUpgrade(t.Context(), missing)
+	require.NoError(t, err)
+	assert.False(t, plan.Exists)
+	assert.Equal(t, schema.Version, plan.To)
+	assert.NoDirExists(t, filepath.Dir(missing))
+
+	old := filepath.Join(dir, "old.db")
+	createV1(t, old)
+	before, err := os.ReadFile(old)
+	require.NoError(t, err)
+	plan, err = db.PlanUpgrade(t.Context(), old)
+	require.NoError(t, err)
+	assert.Equal(t, 1, plan.From)
+	assert.Equal(t, schema.Steps, plan.Steps)
+	after, err := os.ReadFile(old)
+	require.NoError(t, err)
+	assert.Equal(t, len(before), len(after))
+	assert.True(t, string(before) == string(after), "file unchanged")
+	matches, _ := filepath.Glob(old + ".pre-*")
+	assert.Empty(t, matches)
+}

@@ -1,0 +1,34 @@
+-- name: CreateSession :exec
+INSERT INTO sessions (id, user_id, token_hash, created_at, last_used_at, expires_at, user_agent, ip)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+
+-- GetLiveSession finds the session a token opens, with its user, if neither
+-- its lifetime nor its idle timeout has passed.
+-- name: GetLiveSession :one
+SELECT sqlc.embed(sessions), sqlc.embed(users)
+FROM sessions JOIN users ON users.id = sessions.user_id
+WHERE sessions.token_hash = sqlc.arg(token_hash)
+  AND sessions.expires_at > sqlc.arg(now)
+  AND sessions.last_used_at > sqlc.arg(idle_since);
+
+-- name: TouchSession :exec
+UPDATE sessions SET last_used_at = ? WHERE id = ?;
+
+-- name: ListLiveSessions :many
+SELECT * FROM sessions
+WHERE user_id = sqlc.arg(user_id)
+  AND expires_at > sqlc.arg(now)
+  AND last_used_at > sqlc.arg(idle_since)
+ORDER BY created_at DESC, id;
+
+-- name: DeleteSession :execrows
+DELETE FROM sessions WHERE id = ? AND user_id = ?;
+
+-- name: DeleteUserSessions :exec
+DELETE FROM sessions WHERE user_id = ?;
+
+-- name: DeleteOtherUserSessions :exec
+DELETE FROM sessions WHERE user_id = ? AND id <> sqlc.arg(keep_id);
+
+-- name: DeleteDeadSessions :execrows
+DELETE FROM sessions WHERE expires_at <= sqlc.arg(now) OR last_used_at <= sqlc.arg(idle_since);

@@ -1,0 +1,65 @@
+// Package schema holds the database schema: schema.sql, the full current
+// schema that runs idempotently at every start, and the ordered upgrade steps
+// in migrations/ that bring a database of an older version up to it.
+//
+// Adding a change: edit schema.sql, add migrations/NNNN_name.sql where NNNN is
+// the new version, and run go test ./... — a test checks that upgrading from
+// version 1 gives exactly the schema a fresh database gets.
+package schema
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// SQL is the full current schema.
+//
+//go:embed schema.sql
+var SQL string
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Step upgrades a database from Version-1 to Version.
+type Step struct {
+	Version int
+	Name    string // file name, for logs and errors
+	SQL     string
+}
+
+// Steps are the upgrade steps in order; Version is the version SQL creates.
+var (
+	Steps   = mustLoadSteps(migrationFiles)
+	Version = 1 + len(Steps)
+)
+
+// mustLoadSteps panics on a misnamed or out-of-order file: the files are
+// embedded, so every test run catches it before a release can.
+func mustLoadSteps(fsys fs.FS) []Step {
+	names, err := fs.Glob(fsys, "migrations/*.sql")
+	if err != nil {
+		panic(err)
+	}
+	steps := make([]Step, 0, len(names))
+	for i, name := range names { // Glob sorts lexically; the zero padding makes that numeric
+		base := path.Base(name)
+		prefix, _, ok := strings.Cut(base, "_")
+		version, err := strconv.Atoi(prefix)
+		if !ok || err != nil || len(prefix) != 4 {
+			panic(fmt.Sprintf("schema: migration %s must be named NNNN_name.sql", base))
+		}
+		if want := i + 2; version != want { // version 1 is the first release; steps start at 2
+			panic(fmt.Sprintf("schema: migration %s should be number %04d", base, want))
+		}
+		body, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			panic(err)
+		}
+		steps = append(steps, Step{Version: version, Name: base, SQL: string(body)})
+	}
+	return steps
+}
