@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"spaceauth/db"
+)
+
+// runInit creates or upgrades the database, then exits: the successor of
+// the old init_database.py.
+func runInit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var dryRun bool
+	cfg, _, err := parseConfig("spaceauth init", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&dryRun, "dry-run", false, "print what init would do and change nothing")
+	})
+	if err != nil {
+		return err
+	}
+	if dryRun {
+		plan, err := db.PlanUpgrade(ctx, cfg.DatabasePath)
+		if err != nil {
+			return err
+		}
+		if !plan.Exists {
+			_, err = fmt.Fprintf(stdout, "%s: does not exist; init would create it at schema version %d\n", cfg.DatabasePath, plan.To)
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: schema version %d, target %d\n", cfg.DatabasePath, plan.From, plan.To)
+		if len(plan.Steps) == 0 {
+			_, err = fmt.Fprintln(stdout, "no upgrade steps to apply")
+			return err
+		}
+		for _, step := range plan.Steps {
+			fmt.Fprintf(stdout, "would apply %s (to version %d)\n", step.Name, step.Version)
+		}
+		return nil
+	}
+	store, err := openStore(ctx, newLogger(cfg, stderr), cfg.DatabasePath)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: schema version %d\n", store.Path, store.SchemaVersion)
+	return store.Close()
+}
+
+// runHealthcheck asks the local server's /healthz, for container health
+// checks in an image with no shell or curl.
+func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, _, err := parseConfig("spaceauth healthcheck", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	host := cfg.Host
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	url := "http://" + net.JoinHostPort(host, strconv.Itoa(cfg.Port)) + "/healthz"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", url, resp.Status)
+	}
+	return nil
+}

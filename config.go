@@ -1,0 +1,171 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"spaceauth/handlers"
+)
+
+// config is every setting, read once at start-up and passed down.
+type config struct {
+	Host         string
+	Port         int
+	DatabasePath string
+	LogLevel     slog.Level
+	LogFormat    string
+	API          handlers.Config
+}
+
+// setting is one configuration value: an environment variable and a flag
+// of the same name in kebab case, the flag winning.
+type setting struct {
+	env   string
+	def   string
+	usage string
+	apply func(c *config, value string) error
+}
+
+func (s setting) flagName() string { return strings.ToLower(strings.ReplaceAll(s.env, "_", "-")) }
+
+func settings() []setting {
+	d := handlers.DefaultConfig()
+	return []setting{
+		{"PORT", "7860", "TCP port to listen on (0 picks a free one)", func(c *config, v string) (err error) {
+			c.Port, err = strconv.Atoi(v)
+			if err == nil && (c.Port < 0 || c.Port > 65535) {
+				err = errors.New("must be between 0 and 65535")
+			}
+			return err
+		}},
+		{"HOST", "", "interface address to listen on (empty: all)", func(c *config, v string) error { c.Host = v; return nil }},
+		{"DATABASE_PATH", "database/auth.db", "SQLite database file, created with its directory if missing", func(c *config, v string) error {
+			if v == "" {
+				return errors.New("must not be empty")
+			}
+			c.DatabasePath = v
+			return nil
+		}},
+		{"LOG_LEVEL", "info", "debug, info, warn or error", func(c *config, v string) error {
+			return c.LogLevel.UnmarshalText([]byte(v))
+		}},
+		{"LOG_FORMAT", "", "text or json (default: text on a terminal, json otherwise)", func(c *config, v string) error {
+			if v != "" && v != "text" && v != "json" {
+				return errors.New("must be text or json")
+			}
+			c.LogFormat = v
+			return nil
+		}},
+		{"SESSION_TTL", d.SessionTTL.String(), "absolute lifetime of a session (Go duration: 90s, 720h)", durationSetting(func(c *config) *time.Duration { return &c.API.SessionTTL })},
+		{"SESSION_IDLE_TIMEOUT", d.SessionIdleTimeout.String(), "a session unused this long ends", durationSetting(func(c *config) *time.Duration { return &c.API.SessionIdleTimeout })},
+		{"AUDIT_RETENTION", d.AuditRetention.String(), "audit events older than this are deleted", durationSetting(func(c *config) *time.Duration { return &c.API.AuditRetention })},
+		{"PASSWORD_MIN_LENGTH", strconv.Itoa(d.PasswordMinLength), "minimum password length in characters (1-256)", func(c *config, v string) (err error) {
+			c.API.PasswordMinLength, err = strconv.Atoi(v)
+			if err == nil && (c.API.PasswordMinLength < 1 || c.API.PasswordMinLength > 256) {
+				err = errors.New("must be between 1 and 256")
+			}
+			return err
+		}},
+		{"IP_RATE_LIMIT", strconv.Itoa(d.IPRateLimit), "requests per minute per client IP on /auth/* (0: off)", nonNegativeInt(func(c *config) *int { return &c.API.IPRateLimit })},
+		{"TRUSTED_PROXY_HOPS", "0", "X-Forwarded-For hops to trust (1 when SPACE_ID is set: Hugging Face's proxy)", nonNegativeInt(func(c *config) *int { return &c.API.TrustedProxyHops })},
+		{"CORS_ORIGINS", "", "comma-separated origins allowed by CORS (* for any; empty: no CORS)", func(c *config, v string) error {
+			c.API.CORSOrigins = nil
+			for o := range strings.SplitSeq(v, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					c.API.CORSOrigins = append(c.API.CORSOrigins, o)
+				}
+			}
+			return nil
+		}},
+	}
+}
+
+func durationSetting(field func(*config) *time.Duration) func(*config, string) error {
+	return func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err == nil && d <= 0 {
+			err = errors.New("must be positive")
+		}
+		*field(c) = d
+		return err
+	}
+}
+
+func nonNegativeInt(field func(*config) *int) func(*config, string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err == nil && n < 0 {
+			err = errors.New("must not be negative")
+		}
+		*field(c) = n
+		return err
+	}
+}
+
+// parseConfig reads settings from flags and the environment. It returns
+// flag.ErrHelp after printing usage for -h/--help.
+func parseConfig(name string, args []string, getenv func(string) string, output io.Writer, extra func(*flag.FlagSet)) (config, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(output)
+	all := settings()
+	fromFlags := map[string]string{}
+	for _, s := range all {
+		fs.Func(s.flagName(), fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def), func(v string) error {
+			fromFlags[s.env] = v
+			return nil
+		})
+	}
+	if extra != nil {
+		extra(fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(output, "Usage: spaceauth [serve|init|version|healthcheck] [flags]\n\nEvery flag can also be set with the environment variable named beside it; flags win.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, nil, err
+	}
+
+	c := config{API: handlers.DefaultConfig()}
+	for _, s := range all {
+		value, ok := fromFlags[s.env]
+		if !ok {
+			value = getenv(s.env)
+		}
+		if !ok && value == "" {
+			value = s.def
+			if s.env == "TRUSTED_PROXY_HOPS" && getenv("SPACE_ID") != "" {
+				value = "1" // Hugging Face's proxy sits in front of every Space
+			}
+		}
+		if err := s.apply(&c, value); err != nil {
+			return config{}, nil, fmt.Errorf("invalid %s %q: %w", s.env, value, err)
+		}
+	}
+	return c, fs.Args(), nil
+}
+
+// newLogger builds the logger the settings ask for.
+func newLogger(c config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	format := c.LogFormat
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

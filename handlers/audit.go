@@ -1,0 +1,83 @@
+package handlers
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"spaceauth/db"
+)
+
+// Audit event names, as stored in audit_events.event.
+const (
+	eventRegister           = "register"
+	eventLogin              = "login"
+	eventLoginFailed        = "login_failed"
+	eventLogout             = "logout"
+	eventProfileUpdate      = "profile_update"
+	eventPasswordChange     = "password_change"
+	eventSessionRevoke      = "session_revoke"
+	eventOtherSessionRevoke = "sessions_revoke_others"
+	eventAccountDelete      = "account_delete"
+)
+
+const maxUserAgent = 512
+
+// audit records event about userID (may be empty), done by actorID (empty
+// when the user acted on their own account).
+func (s *server) audit(r *http.Request, q *db.Queries, event, userID, actorID string) error {
+	return q.CreateAuditEvent(r.Context(), db.CreateAuditEventParams{
+		Event:     event,
+		UserID:    sql.NullString{String: userID, Valid: userID != ""},
+		ActorID:   sql.NullString{String: actorID, Valid: actorID != ""},
+		Ip:        s.clientIP(r),
+		UserAgent: truncate(r.UserAgent(), maxUserAgent),
+		CreatedAt: s.now(),
+	})
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// Prune deletes sessions past their lifetime or idle timeout and audit
+// events older than the retention period.
+func Prune(ctx context.Context, store *db.Store, cfg Config) (sessions, events int64, err error) {
+	now := time.Now
+	if cfg.Now != nil {
+		now = cfg.Now
+	}
+	at := now().UTC()
+	sessions, err = store.Write.DeleteDeadSessions(ctx, db.DeleteDeadSessionsParams{Now: at, IdleSince: at.Add(-cfg.SessionIdleTimeout)})
+	if err != nil {
+		return 0, 0, err
+	}
+	events, err = store.Write.DeleteAuditEventsBefore(ctx, at.Add(-cfg.AuditRetention))
+	return sessions, events, err
+}
+
+// RunPruner prunes now and then every interval until ctx ends. Failures are
+// logged and retried at the next tick.
+func RunPruner(ctx context.Context, logger *slog.Logger, store *db.Store, cfg Config, interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		sessions, events, err := Prune(ctx, store, cfg)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("pruning failed", "err", err)
+		case sessions+events > 0:
+			logger.Info("pruned", "sessions", sessions, "audit_events", events)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}

@@ -1,0 +1,293 @@
+package handlers
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"net/url"
+	"time"
+	"unicode/utf8"
+
+	"spaceauth/db"
+)
+
+// touchInterval bounds how often a session's last_used_at is written, so
+// that authenticating stays a read.
+const touchInterval = time.Minute
+
+var errBadCredentials = newError(codeUnauthorized, "the email or password is incorrect")
+
+// principal is the authenticated caller.
+type principal struct {
+	user    db.User
+	session db.Session
+}
+
+type authedFunc func(w http.ResponseWriter, r *http.Request, p principal) error
+
+// authed runs h for a caller with a live session, and answers 401 otherwise.
+func (s *server) authed(h authedFunc) http.HandlerFunc {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		p, err := s.authenticate(r)
+		if err != nil {
+			return err
+		}
+		return h(w, r, p)
+	})
+}
+
+func (s *server) authenticate(r *http.Request) (principal, error) {
+	hash, ok := bearerTokenHash(r)
+	if !ok {
+		return principal{}, errUnauthenticated
+	}
+	ctx, now := r.Context(), s.now()
+	row, err := s.store.Read.GetLiveSession(ctx, db.GetLiveSessionParams{
+		TokenHash: hash, Now: now, IdleSince: now.Add(-s.cfg.SessionIdleTimeout),
+	})
+	if db.IsNotFound(err) {
+		return principal{}, errUnauthenticated
+	}
+	if err != nil {
+		return principal{}, err
+	}
+	if row.User.Disabled {
+		return principal{}, newError(codeForbidden, "this account is disabled")
+	}
+	if now.Sub(row.Session.LastUsedAt) >= touchInterval {
+		// A failed touch only shortens the idle window; the request can go on.
+		if err := s.store.Write.TouchSession(ctx, db.TouchSessionParams{LastUsedAt: now, ID: row.Session.ID}); err != nil {
+			s.logger.Warn("could not record session use", "err", err)
+		}
+	}
+	return principal{user: row.User, session: row.Session}, nil
+}
+
+type credentials struct {
+	Email    *string `json:"email"`
+	Password *string `json:"password"`
+	Name     *string `json:"name"`
+}
+
+// handleRegister serves POST /auth/register.
+func (s *server) handleRegister(w http.ResponseWriter, r *http.Request) error {
+	req, err := decode[credentials](w, r)
+	if err != nil {
+		return err
+	}
+	var u db.User
+	err = s.createUser(r.Context(), newAccount{
+		Email: deref(req.Email), Password: req.Password, Name: deref(req.Name), Role: "user",
+	}, func(q *db.Queries, created db.User) error {
+		u = created
+		return s.audit(r, q, eventRegister, u.ID, "")
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, newUser(u))
+	return nil
+}
+
+type newAccount struct {
+	Email    string
+	Password *string
+	Name     string
+	Role     string
+}
+
+// createUser validates and stores a new account; then, in the same
+// transaction, runs also (for its audit event).
+func (s *server) createUser(ctx context.Context, a newAccount, also func(*db.Queries, db.User) error) error {
+	var p problems
+	email := NormalizeEmail(a.Email)
+	p.check("email", emailProblem(email))
+	password := normalizePassword(deref(a.Password))
+	if a.Password == nil {
+		p.check("password", "is required")
+	} else {
+		p.check("password", passwordProblem(password, email, s.cfg.PasswordMinLength))
+	}
+	name := normalizeName(a.Name)
+	p.check("name", nameProblem(name))
+	if err := p.err(); err != nil {
+		return err
+	}
+	errTaken := newError(codeConflict, "an account with this email already exists")
+	// Refuse a taken email before spending a hash on it.
+	if _, err := s.store.Read.GetUserByEmail(ctx, email); err == nil {
+		return errTaken
+	} else if !db.IsNotFound(err) {
+		return err
+	}
+	hash, err := s.hasher.hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return s.store.Tx(ctx, func(q *db.Queries) error {
+		u, err := q.CreateUser(ctx, db.CreateUserParams{
+			ID: newID(now), Email: email, Name: name, PasswordHash: hash, Role: a.Role, CreatedAt: now, UpdatedAt: now,
+		})
+		if db.IsUniqueViolation(err) {
+			return errTaken
+		}
+		if err != nil {
+			return err
+		}
+		return also(q, u)
+	})
+}
+
+type loginResponse struct {
+	AccessToken string    `json:"access_token"`
+	TokenType   string    `json:"token_type"`
+	ExpiresIn   int64     `json:"expires_in"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	User        user      `json:"user"`
+}
+
+// handleLogin serves POST /auth/login, with a JSON body or the OAuth2
+// password form (username, password) that FastAPI clients send.
+func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
+	email, password, err := readLogin(w, r)
+	if err != nil {
+		return err
+	}
+	ctx, now := r.Context(), s.now()
+	if wait := s.throttle.wait(email, now); wait > 0 {
+		return retryLater(codeTooManyRequests, wait, "too many failed logins for this account; wait before trying again")
+	}
+	u, err := s.store.Read.GetUserByEmail(ctx, email)
+	found := err == nil
+	if err != nil && !db.IsNotFound(err) {
+		return err
+	}
+	ok, rehash := false, false
+	if utf8.RuneCountInString(password) <= maxPasswordLength { // longer ones were never accepted
+		hash := s.hasher.dummyHash()
+		if found {
+			hash = u.PasswordHash
+		}
+		if ok, rehash, err = s.hasher.verify(ctx, password, hash); err != nil {
+			return err
+		}
+	}
+	if !found || !ok {
+		s.throttle.fail(email, now)
+		if err := s.audit(r, s.store.Write, eventLoginFailed, u.ID, ""); err != nil {
+			return err
+		}
+		return errBadCredentials
+	}
+	s.throttle.succeed(email)
+	if u.Disabled {
+		return newError(codeForbidden, "this account is disabled")
+	}
+	newHash := ""
+	if rehash {
+		if newHash, err = s.hasher.hash(ctx, password); err != nil {
+			s.logger.Warn("could not upgrade password hash; will retry at next login", "err", err)
+		}
+	}
+	token, tokenHash := newToken()
+	expires := now.Add(s.cfg.SessionTTL)
+	err = s.store.Tx(ctx, func(q *db.Queries) error {
+		if err := q.CreateSession(ctx, db.CreateSessionParams{
+			ID: newID(now), UserID: u.ID, TokenHash: tokenHash, CreatedAt: now, LastUsedAt: now, ExpiresAt: expires,
+			UserAgent: truncate(r.UserAgent(), maxUserAgent), Ip: s.clientIP(r),
+		}); err != nil {
+			return err
+		}
+		if newHash != "" {
+			if err := q.RehashUserPassword(ctx, db.RehashUserPasswordParams{PasswordHash: newHash, ID: u.ID}); err != nil {
+				return err
+			}
+		}
+		u.LastLoginAt = sql.NullTime{Time: now, Valid: true}
+		if err := q.RecordUserLogin(ctx, db.RecordUserLoginParams{LastLoginAt: u.LastLoginAt, ID: u.ID}); err != nil {
+			return err
+		}
+		return s.audit(r, q, eventLogin, u.ID, "")
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, loginResponse{
+		AccessToken: token, TokenType: "bearer", ExpiresIn: int64(s.cfg.SessionTTL / time.Second), ExpiresAt: expires,
+		User: newUser(u),
+	})
+	return nil
+}
+
+// readLogin reads the email and normalised password of a login request.
+func readLogin(w http.ResponseWriter, r *http.Request) (email, password string, err error) {
+	var emailField, passwordField = "email", "password"
+	var rawEmail, rawPassword *string
+	if hasMediaType(r, "application/x-www-form-urlencoded") {
+		emailField = "username"
+		body, err := readBody(w, r)
+		if err != nil {
+			return "", "", err
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil || !utf8.Valid(body) {
+			return "", "", newError(codeBadRequest, "malformed form body")
+		}
+		for _, key := range []string{"username", "password"} {
+			if len(form[key]) > 1 {
+				return "", "", newError(codeBadRequest, "field %q is given more than once", key)
+			}
+		}
+		if form.Has("username") {
+			rawEmail = new(form.Get("username"))
+		}
+		if form.Has("password") {
+			rawPassword = new(form.Get("password"))
+		}
+	} else {
+		req, err := decode[struct {
+			Email    *string `json:"email"`
+			Password *string `json:"password"`
+		}](w, r)
+		if err != nil {
+			return "", "", err
+		}
+		rawEmail, rawPassword = req.Email, req.Password
+	}
+	var p problems
+	if rawEmail == nil || *rawEmail == "" {
+		p.check(emailField, "is required")
+	}
+	if rawPassword == nil || *rawPassword == "" {
+		p.check(passwordField, "is required")
+	}
+	if err := p.err(); err != nil {
+		return "", "", err
+	}
+	return NormalizeEmail(*rawEmail), normalizePassword(*rawPassword), nil
+}
+
+// handleLogout serves POST /auth/logout.
+func (s *server) handleLogout(w http.ResponseWriter, r *http.Request, p principal) error {
+	ctx := r.Context()
+	err := s.store.Tx(ctx, func(q *db.Queries) error {
+		if _, err := q.DeleteSession(ctx, db.DeleteSessionParams{ID: p.session.ID, UserID: p.user.ID}); err != nil {
+			return err
+		}
+		return s.audit(r, q, eventLogout, p.user.ID, "")
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+

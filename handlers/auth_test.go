@@ -1,0 +1,405 @@
+package handlers
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"spaceauth/db"
+)
+
+var uuidShape = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func TestRegisterReturnsTheUser(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	w := api.do(request{method: "POST", path: "/auth/register", body: map[string]string{
+		"email": "  Ada@Example.COM ", "password": strongPassword, "name": " Ada Lovelace ",
+	}})
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+	assert.NotContains(t, w.Body.String(), "argon2")
+	u := decodeBody[map[string]any](t, w)
+	assert.Regexp(t, uuidShape, u["id"])
+	assert.Equal(t, "ada@example.com", u["email"])
+	assert.Equal(t, "Ada Lovelace", u["name"])
+	assert.Equal(t, "user", u["role"])
+	assert.Equal(t, false, u["disabled"])
+	assert.Equal(t, "2026-03-01T12:00:00Z", u["created_at"])
+	assert.Equal(t, "2026-03-01T12:00:00Z", u["updated_at"])
+	assert.Nil(t, u["last_login_at"])
+	assert.ElementsMatch(t, []string{"id", "email", "name", "role", "disabled", "created_at", "updated_at", "last_login_at"}, keys(u))
+
+	var hash string
+	require.NoError(t, api.store.ReadDB().QueryRow("SELECT password_hash FROM users").Scan(&hash))
+	assert.True(t, strings.HasPrefix(hash, "$argon2id$v=19$m=64,t=1,p=1$"), hash)
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestRegisterSameEmailAnyCaseConflicts(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	api.register("grace@example.com", strongPassword)
+	w := api.do(request{method: "POST", path: "/auth/register", body: map[string]string{"email": "GRACE@example.com", "password": strongPassword}})
+	requireProblem(t, w, http.StatusConflict)
+	assert.Equal(t, 1, countRows(t, api.store, "users"))
+}
+
+func TestRegisterValidation(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	cases := []struct {
+		name   string
+		body   map[string]any
+		fields []string
+		msg    string
+	}{
+		{"missing everything", map[string]any{}, []string{"email", "password"}, "is required"},
+		{"nulls count as absent", map[string]any{"email": nil, "password": nil}, []string{"email", "password"}, "is required"},
+		{"no at", map[string]any{"email": "ada.example.com", "password": strongPassword}, []string{"email"}, "exactly one @"},
+		{"two ats", map[string]any{"email": "a@b@example.com", "password": strongPassword}, []string{"email"}, "exactly one @"},
+		{"no local part", map[string]any{"email": "@example.com", "password": strongPassword}, []string{"email"}, "before the @"},
+		{"no dot in domain", map[string]any{"email": "ada@localhost", "password": strongPassword}, []string{"email"}, "domain"},
+		{"space inside", map[string]any{"email": "a da@example.com", "password": strongPassword}, []string{"email"}, "spaces"},
+		{"too long", map[string]any{"email": strings.Repeat("a", 250) + "@example.com", "password": strongPassword}, []string{"email"}, "254"},
+		{"short password", map[string]any{"email": "a@example.com", "password": "short"}, []string{"password"}, "at least 8"},
+		{"short after NFKC counts code points", map[string]any{"email": "a@example.com", "password": "ééééééé"}, []string{"password"}, "at least 8"},
+		{"long password", map[string]any{"email": "a@example.com", "password": strings.Repeat("x", 257)}, []string{"password"}, "at most 256"},
+		{"common password", map[string]any{"email": "a@example.com", "password": "password123"}, []string{"password"}, "common"},
+		{"common password any case", map[string]any{"email": "a@example.com", "password": "BASEBALL"}, []string{"password"}, "common"},
+		{"password is the email", map[string]any{"email": "someone@example.com", "password": "Someone@example.com"}, []string{"password"}, "email"},
+		{"name too long", map[string]any{"email": "a@example.com", "password": strongPassword, "name": strings.Repeat("n", 101)}, []string{"name"}, "100"},
+		{"name with control", map[string]any{"email": "a@example.com", "password": strongPassword, "name": "a\u0007b"}, []string{"name"}, "control"},
+		{"all at once", map[string]any{"email": "bad", "password": "x", "name": strings.Repeat("n", 101)}, []string{"email", "password", "name"}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := api.do(request{method: "POST", path: "/auth/register", body: c.body})
+			p := requireProblem(t, w, http.StatusUnprocessableEntity)
+			assert.Equal(t, c.fields, fieldNames(p))
+			assert.Contains(t, p.Errors[0].Message, c.msg)
+		})
+	}
+	assert.Equal(t, 0, countRows(t, api.store, "users"))
+}
+
+func TestRegisterAcceptsUnicodePasswordsAtFullLength(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	long := strings.Repeat("ü", 256) // 512 bytes: counted in code points, never truncated
+	api.register("u@example.com", long)
+	api.login("u@example.com", long)
+	w := api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "u@example.com", "password": long[:len(long)-2]}})
+	requireProblem(t, w, http.StatusUnauthorized)
+	// NFKC: the fullwidth form of the same password logs in.
+	api.register("w@example.com", "Secret-Phrase-42")
+	api.login("w@example.com", "Ｓｅｃｒｅｔ-Ｐｈｒａｓｅ-４２")
+}
+
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	registered := api.register("lin@example.com", strongPassword)
+
+	w := api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": " LIN@example.com", "password": strongPassword}})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+	got := decodeBody[map[string]any](t, w)
+	assert.Equal(t, "bearer", got["token_type"])
+	assert.EqualValues(t, 720*3600, got["expires_in"])
+	assert.Equal(t, "2026-03-31T12:00:00Z", got["expires_at"])
+	token := got["access_token"].(string)
+	assert.Len(t, token, tokenLen)
+	gotUser := got["user"].(map[string]any)
+	assert.Equal(t, registered.ID, gotUser["id"])
+	assert.Equal(t, "2026-03-01T12:00:00Z", gotUser["last_login_at"])
+
+	var stored []byte
+	require.NoError(t, api.store.ReadDB().QueryRow("SELECT token_hash FROM sessions").Scan(&stored))
+	assert.Equal(t, hashToken(token), stored, "only the token's hash is stored")
+	assert.NotContains(t, api.logs.String(), token)
+
+	me := api.do(request{method: "GET", path: "/users/me", token: token})
+	require.Equal(t, http.StatusOK, me.Code)
+	assert.Equal(t, registered.ID, decodeBody[user](t, me).ID)
+}
+
+func TestLoginWithOAuth2PasswordForm(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	api.register("form@example.com", strongPassword)
+	form := "grant_type=password&username=Form%40example.com&password=" + strings.ReplaceAll(strongPassword, " ", "+") + "&scope="
+	w := api.do(request{method: "POST", path: "/auth/login", body: form, headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.NotEmpty(t, decodeBody[loginResponse](t, w).AccessToken)
+
+	w = api.do(request{method: "POST", path: "/auth/login", body: "username=form%40example.com", headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+	p := requireProblem(t, w, http.StatusUnprocessableEntity)
+	assert.Equal(t, []string{"password"}, fieldNames(p))
+
+	w = api.do(request{method: "POST", path: "/auth/login", body: "username=a&username=b&password=x", headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+	requireProblem(t, w, http.StatusBadRequest)
+}
+
+func TestLoginFailuresLookTheSame(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	api.register("known@example.com", strongPassword)
+
+	wrong := api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "known@example.com", "password": "not the password"}})
+	unknown := api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "nobody@example.com", "password": "not the password"}})
+	requireProblem(t, wrong, http.StatusUnauthorized)
+	requireProblem(t, unknown, http.StatusUnauthorized)
+	assert.Equal(t, wrong.Body.String(), unknown.Body.String())
+	assert.Equal(t, wrong.Header(), unknown.Header())
+	assert.Equal(t, 0, countRows(t, api.store, "sessions"))
+
+	var failed int
+	require.NoError(t, api.store.ReadDB().QueryRow("SELECT count(*) FROM audit_events WHERE event = 'login_failed'").Scan(&failed))
+	assert.Equal(t, 2, failed)
+}
+
+func TestDisabledAccountIsRefusedOnlyAfterTheRightPassword(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	u := api.register("off@example.com", strongPassword)
+	token := api.login("off@example.com", strongPassword).AccessToken
+	_, err := api.store.WriteDB().Exec("UPDATE users SET disabled = 1 WHERE id = ?", u.ID)
+	require.NoError(t, err)
+
+	w := api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "off@example.com", "password": "wrong password"}})
+	requireProblem(t, w, http.StatusUnauthorized)
+	w = api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "off@example.com", "password": strongPassword}})
+	requireProblem(t, w, http.StatusForbidden)
+	requireProblem(t, api.do(request{method: "GET", path: "/users/me", token: token}), http.StatusForbidden)
+}
+
+func TestBearerTokenIsRequired(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	good := api.signUp("tok@example.com")
+	cases := map[string]string{
+		"missing":          "",
+		"not bearer":       "Basic dXNlcjpwYXNz",
+		"bearer only":      "Bearer",
+		"bearer empty":     "Bearer ",
+		"wrong length":     "Bearer " + good[:len(good)-1],
+		"wrong alphabet":   "Bearer " + good[:len(good)-1] + "*",
+		"wrong prefix":     "Bearer xx" + good[2:],
+		"unknown token":    "Bearer " + tokenPrefix + strings.Repeat("A", tokenLen-len(tokenPrefix)),
+		"token in scheme":  good,
+		"two tokens":       "Bearer " + good + " " + good,
+		"sql in the token": "Bearer ' OR 1=1 --",
+	}
+	for name, header := range cases {
+		t.Run(name, func(t *testing.T) {
+			w := api.do(request{method: "GET", path: "/users/me", headers: map[string]string{"Authorization": header}})
+			requireProblem(t, w, http.StatusUnauthorized)
+		})
+	}
+	w := api.do(request{method: "GET", path: "/users/me", headers: map[string]string{"Authorization": "bearer " + good}})
+	assert.Equal(t, http.StatusOK, w.Code, "the scheme is case-insensitive")
+}
+
+func TestLogoutKillsTheTokenAtOnce(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	token := api.signUp("bye@example.com")
+	other := api.login("bye@example.com", strongPassword).AccessToken
+
+	w := api.do(request{method: "POST", path: "/auth/logout", token: token})
+	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
+	requireProblem(t, api.do(request{method: "GET", path: "/users/me", token: token}), http.StatusUnauthorized)
+	requireProblem(t, api.do(request{method: "POST", path: "/auth/logout", token: token}), http.StatusUnauthorized)
+	assert.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: other}).Code, "other sessions live on")
+}
+
+func TestSessionLifetimeAndIdleTimeout(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t, func(c *Config) {
+		c.SessionTTL = 10 * time.Hour
+		c.SessionIdleTimeout = 2 * time.Hour
+	})
+	token := api.signUp("time@example.com")
+	me := func() int { return api.do(request{method: "GET", path: "/users/me", token: token}).Code }
+
+	// Used every 90 minutes, the session outlives its idle timeout...
+	for range 6 {
+		api.clock.Advance(90 * time.Minute)
+		require.Equal(t, http.StatusOK, me())
+	}
+	// ...but not its absolute lifetime.
+	api.clock.Advance(61 * time.Minute)
+	assert.Equal(t, http.StatusUnauthorized, me())
+
+	idle := api.login("time@example.com", strongPassword).AccessToken
+	api.clock.Advance(2*time.Hour + time.Second)
+	requireProblem(t, api.do(request{method: "GET", path: "/users/me", token: idle}), http.StatusUnauthorized)
+
+	sessions, _, err := Prune(t.Context(), api.store, api.server.cfg)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, sessions)
+	assert.Equal(t, 0, countRows(t, api.store, "sessions"))
+}
+
+func TestSessionUseIsWrittenAtMostOncePerMinute(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	token := api.signUp("touch@example.com")
+	lastUsed := func() time.Time {
+		var at time.Time
+		require.NoError(t, api.store.ReadDB().QueryRow("SELECT last_used_at FROM sessions").Scan(&at))
+		return at
+	}
+	start := lastUsed()
+	api.clock.Advance(30 * time.Second)
+	api.do(request{method: "GET", path: "/users/me", token: token})
+	assert.Equal(t, start, lastUsed())
+	api.clock.Advance(31 * time.Second)
+	api.do(request{method: "GET", path: "/users/me", token: token})
+	assert.Equal(t, start.Add(61*time.Second), lastUsed())
+}
+
+func TestLegacyBcryptUserLogsInAndIsRehashed(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	legacy, err := bcrypt.GenerateFromPassword([]byte("old-fastapi-password"), bcrypt.MinCost)
+	require.NoError(t, err)
+	now := api.clock.Now()
+	_, err = api.store.Write.CreateUser(t.Context(), db.CreateUserParams{
+		ID: newID(now), Email: "legacy@example.com", PasswordHash: string(legacy), Role: "user", CreatedAt: now, UpdatedAt: now,
+	})
+	require.NoError(t, err)
+
+	requireProblem(t, api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "legacy@example.com", "password": "wrong"}}), http.StatusUnauthorized)
+	api.login("legacy@example.com", "old-fastapi-password")
+	u, err := api.store.Read.GetUserByEmail(t.Context(), "legacy@example.com")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(u.PasswordHash, "$argon2id$"), u.PasswordHash)
+	api.login("legacy@example.com", "old-fastapi-password")
+}
+
+func TestOlderArgonParametersAreUpgraded(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	api.register("params@example.com", strongPassword)
+	old := newHasher(argonParams{memoryKiB: 32, time: 1, threads: 1}, 1, 1).encode(strongPassword)
+	_, err := api.store.WriteDB().Exec("UPDATE users SET password_hash = ?", old)
+	require.NoError(t, err)
+
+	api.login("params@example.com", strongPassword)
+	u, err := api.store.Read.GetUserByEmail(t.Context(), "params@example.com")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(u.PasswordHash, "$argon2id$v=19$m=64,t=1,p=1$"), u.PasswordHash)
+}
+
+func TestDefaultHashParameters(t *testing.T) {
+	t.Parallel()
+	encoded := newHasher(defaultParams, 1, 1).encode("pw")
+	assert.True(t, strings.HasPrefix(encoded, "$argon2id$v=19$m=19456,t=2,p=1$"), encoded)
+	p, salt, key, err := parseArgon2id(encoded)
+	require.NoError(t, err)
+	assert.Equal(t, defaultParams, p)
+	assert.Len(t, salt, 16)
+	assert.Len(t, key, 32)
+}
+
+func TestAccountBackoffAfterFiveFailures(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	api.register("guess@example.com", strongPassword)
+	attempt := func(password string) *httpResult {
+		w := api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "guess@example.com", "password": password}})
+		return &httpResult{w.Code, w.Header().Get("Retry-After")}
+	}
+	for range 5 {
+		assert.Equal(t, http.StatusUnauthorized, attempt("wrong").code)
+	}
+	// The sixth attempt is not even checked, right password or not.
+	assert.Equal(t, &httpResult{http.StatusTooManyRequests, "1"}, attempt(strongPassword))
+	api.clock.Advance(time.Second)
+	assert.Equal(t, http.StatusUnauthorized, attempt("wrong").code)
+	assert.Equal(t, &httpResult{http.StatusTooManyRequests, "2"}, attempt("wrong"))
+	api.clock.Advance(2 * time.Second)
+	assert.Equal(t, http.StatusOK, attempt(strongPassword).code)
+	// Success resets the count.
+	for range 5 {
+		assert.Equal(t, http.StatusUnauthorized, attempt("wrong").code)
+	}
+	assert.Equal(t, http.StatusTooManyRequests, attempt("wrong").code)
+
+	// Unknown accounts back off the same way, revealing nothing.
+	for range 5 {
+		api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "ghost@example.com", "password": "x"}})
+	}
+	w := api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "ghost@example.com", "password": "x"}})
+	requireProblem(t, w, http.StatusTooManyRequests)
+}
+
+type httpResult struct {
+	code       int
+	retryAfter string
+}
+
+func TestBackoffIsCappedAtFifteenMinutes(t *testing.T) {
+	t.Parallel()
+	lt := newLoginThrottle()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for range 40 {
+		lt.fail("a@example.com", now)
+	}
+	assert.Equal(t, 15*time.Minute, lt.wait("a@example.com", now))
+}
+
+func TestIPRateLimit(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t, func(c *Config) {
+		c.IPRateLimit = 3
+		c.TrustedProxyHops = 1
+	})
+	token := api.signUp("rate@example.com") // register + login: 2 of the 3
+	from := func(ip string) map[string]string { return map[string]string{"X-Forwarded-For": "203.0.113.9, " + ip} }
+	body := map[string]string{"email": "rate@example.com", "password": "wrong"}
+
+	assert.Equal(t, http.StatusUnauthorized, api.do(request{method: "POST", path: "/auth/login", body: body}).Code)
+	w := api.do(request{method: "POST", path: "/auth/login", body: body})
+	requireProblem(t, w, http.StatusTooManyRequests)
+	assert.Equal(t, "20", w.Header().Get("Retry-After"), "one token per 20 s")
+	// Other routes are not limited; another client (per the trusted hop) has its own bucket.
+	assert.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: token}).Code)
+	assert.Equal(t, http.StatusUnauthorized, api.do(request{method: "POST", path: "/auth/login", body: body, headers: from("198.51.100.7")}).Code)
+	// The spoofable left part of X-Forwarded-For is not trusted.
+	requireProblem(t, api.do(request{method: "POST", path: "/auth/login", body: body, headers: map[string]string{"X-Forwarded-For": "198.51.100.7, 192.0.2.10"}}), http.StatusTooManyRequests)
+	api.clock.Advance(20 * time.Second)
+	assert.Equal(t, http.StatusUnauthorized, api.do(request{method: "POST", path: "/auth/login", body: body}).Code)
+}
+
+func TestHashQueueFullSheds(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t, func(c *Config) { c.HashSlots, c.HashQueue = 1, 1 })
+	s := api.server
+	api.register("busy@example.com", strongPassword)
+	// Two requests hold the slot and the one queue place.
+	s.hasher.admission <- struct{}{}
+	s.hasher.admission <- struct{}{}
+	start := time.Now()
+	w := api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "busy@example.com", "password": strongPassword}})
+	requireProblem(t, w, http.StatusServiceUnavailable)
+	assert.Equal(t, "2", w.Header().Get("Retry-After"))
+	assert.Less(t, time.Since(start), 5*time.Second, "refused at once, not after waiting")
+	<-s.hasher.admission
+	api.login("busy@example.com", strongPassword)
+}

@@ -1,0 +1,22 @@
+package handlers
+
+import (
+	"net/http"
+	"time"
+)
+
+// handleHealthz serves GET /healthz: the process is up; no database work.
+func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// handleReadyz serves GET /readyz: the database answers.
+func (s *server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
+	if err := s.store.Ping(r.Context()); err != nil {
+		s.logger.Error("readiness check failed", "err", err)
+		return retryLater(codeUnavailable, 5*time.Second, "the database is not answering")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "schema_version": s.store.SchemaVersion})
+	return nil
+}

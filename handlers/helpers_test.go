@@ -1,0 +1,182 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"spaceauth/db"
+)
+
+// testParams make hashing cheap where it is not what a test is about.
+var testParams = argonParams{memoryKiB: 64, time: 1, threads: 1}
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// testAPI is the real handler on a real SQLite file in a temp directory.
+type testAPI struct {
+	t       *testing.T
+	handler http.Handler
+	server  *server
+	store   *db.Store
+	clock   *fakeClock
+	logs    *bytes.Buffer
+}
+
+func newTestAPI(t *testing.T, configure ...func(*Config)) *testAPI {
+	t.Helper()
+	store, err := db.Open(t.Context(), filepath.Join(t.TempDir(), "auth.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { store.Close() })
+	clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	cfg := DefaultConfig()
+	cfg.IPRateLimit = 0
+	cfg.Now = clock.Now
+	cfg.hashParams = testParams
+	for _, c := range configure {
+		c(&cfg)
+	}
+	logs := &bytes.Buffer{}
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := newServer(logger, store, cfg)
+	return &testAPI{t: t, handler: s.handler(s.router()), server: s, store: store, clock: clock, logs: logs}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// request describes one call; body may be a string (sent as is) or a value
+// (sent as JSON). JSON bodies get Content-Type: application/json unless
+// headers say otherwise.
+type request struct {
+	method, path string
+	body         any
+	token        string
+	headers      map[string]string
+}
+
+func (a *testAPI) do(req request) *httptest.ResponseRecorder {
+	a.t.Helper()
+	var body io.Reader
+	switch b := req.body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		require.NoError(a.t, err)
+		body = bytes.NewReader(raw)
+	}
+	r := httptest.NewRequest(req.method, req.path, body)
+	r.RemoteAddr = "192.0.2.10:40000"
+	if body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if req.token != "" {
+		r.Header.Set("Authorization", "Bearer "+req.token)
+	}
+	for k, v := range req.headers {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	a.handler.ServeHTTP(w, r)
+	assert.Equal(a.t, "nosniff", w.Header().Get("X-Content-Type-Options"))
+	return w
+}
+
+func (a *testAPI) register(email, password string) user {
+	a.t.Helper()
+	w := a.do(request{method: "POST", path: "/auth/register", body: map[string]string{"email": email, "password": password}})
+	require.Equal(a.t, http.StatusCreated, w.Code, w.Body.String())
+	return decodeBody[user](a.t, w)
+}
+
+func (a *testAPI) login(email, password string) loginResponse {
+	a.t.Helper()
+	w := a.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": email, "password": password}})
+	require.Equal(a.t, http.StatusOK, w.Code, w.Body.String())
+	return decodeBody[loginResponse](a.t, w)
+}
+
+// signUp registers a user and returns a token for it.
+func (a *testAPI) signUp(email string) string {
+	a.t.Helper()
+	a.register(email, strongPassword)
+	return a.login(email, strongPassword).AccessToken
+}
+
+const strongPassword = "correct horse battery staple"
+
+func decodeBody[T any](t *testing.T, w *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &v), w.Body.String())
+	return v
+}
+
+// requireProblem checks that w is an RFC 9457 problem with status.
+func requireProblem(t *testing.T, w *httptest.ResponseRecorder, status int) problem {
+	t.Helper()
+	require.Equal(t, status, w.Code, w.Body.String())
+	require.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+	p := decodeBody[problem](t, w)
+	assert.Equal(t, status, p.Status)
+	assert.Equal(t, http.StatusText(status), p.Title)
+	assert.NotEmpty(t, p.Type)
+	assert.NotEmpty(t, p.Detail)
+	if status == http.StatusUnauthorized {
+		assert.Contains(t, w.Header().Get("WWW-Authenticate"), "Bearer")
+	}
+	return p
+}
+
+func fieldNames(p problem) []string {
+	var names []string
+	for _, f := range p.Errors {
+		names = append(names, f.Field)
+	}
+	return names
+}
+
+func countRows(t *testing.T, store *db.Store, table string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, store.ReadDB().QueryRow("SELECT count(*) FROM "+table).Scan(&n))
+	return n
+}

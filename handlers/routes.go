@@ -1,0 +1,25 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/julienschmidt/httprouter"
+)
+
+// routes lists the whole API surface.
+func (s *server) routes(r *httprouter.Router) {
+	r.Handler(http.MethodGet, "/healthz", s.handle(s.handleHealthz))
+	r.Handler(http.MethodGet, "/readyz", s.handle(s.handleReadyz))
+
+	r.Handler(http.MethodPost, "/auth/register", s.handle(s.handleRegister))
+	r.Handler(http.MethodPost, "/auth/login", s.handle(s.handleLogin))
+	r.Handler(http.MethodPost, "/auth/logout", s.authed(s.handleLogout))
+
+	r.Handler(http.MethodGet, "/users/me", s.authed(s.handleGetMe))
+	r.Handler(http.MethodPatch, "/users/me", s.authed(s.handleUpdateMe))
+	r.Handler(http.MethodDelete, "/users/me", s.authed(s.handleDeleteMe))
+	r.Handler(http.MethodPut, "/users/me/password", s.authed(s.handleChangePassword))
+	r.Handler(http.MethodGet, "/users/me/sessions", s.authed(s.handleListSessions))
+	r.Handler(http.MethodDelete, "/users/me/sessions", s.authed(s.handleRevokeOtherSessions))
+	r.Handler(http.MethodDelete, "/users/me/sessions/:id", s.authed(s.handleRevokeSession))
+}

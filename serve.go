@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"spaceauth/db"
+	"spaceauth/handlers"
+)
+
+const (
+	shutdownGrace = 15 * time.Second
+	pruneInterval = 10 * time.Minute
+)
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, rest, err := parseConfig("spaceauth serve", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", rest)
+	}
+	cfg.API.Version = version
+	logger := newLogger(cfg, stderr)
+
+	store, err := openStore(ctx, logger, cfg.DatabasePath)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			logger.Error("closing the database", "err", err)
+			return
+		}
+		logger.Info("database closed", "path", store.Path)
+	}()
+
+	// Listen before serving, so a taken port fails start-up and port 0 works.
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handlers.New(logger, store, cfg.API),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "version", version)
+
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	go handlers.RunPruner(bgCtx, logger, store, cfg.API, pruneInterval)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests", "grace", shutdownGrace.String())
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("requests still running at the end of the grace period were cut off", "err", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	stopBackground()
+	return nil
+}
+
+// openStore opens the database and logs what that did.
+func openStore(ctx context.Context, logger *slog.Logger, path string) (*db.Store, error) {
+	start := time.Now()
+	store, err := db.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	up := store.Upgrade
+	if up.BackupPath != "" {
+		logger.Info("copied the database before upgrading it; restore this file to undo", "copy", up.BackupPath)
+	}
+	for _, step := range up.Applied {
+		logger.Info("applied schema upgrade step", "step", step)
+	}
+	state := "opened"
+	switch {
+	case store.Created:
+		state = "created"
+	case up.From < up.To:
+		state = "upgraded"
+	}
+	logger.Info("database ready", "path", path, "state", state, "schema_version", store.SchemaVersion,
+		"previous_version", up.From, "took", time.Since(start).Round(time.Millisecond).String())
+	return store, nil
+}
