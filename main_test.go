@@ -263,4 +263,3 @@ func TestBusyPortIsAClearError(t *testing.T) {
 	err := run(t.Context(), []string{"spaceauth", "--host", "127.0.0.1", "--port", port, "--database-path", filepath.Join(t.TempDir(), "b.db")}, env(), nil, io.Discard, io.Discard)
 	assert.ErrorContains(t, err, "address already in use")
 }
-

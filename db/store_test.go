@@ -2,8 +2,8 @@ package db_test
 
 import (
 	"bytes"
-	"database/sql"
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"

@@ -290,4 +290,3 @@ func deref(s *string) string {
 	}
 	return *s
 }
-
