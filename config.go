@@ -22,6 +22,11 @@ type config struct {
 	LogLevel     slog.Level
 	LogFormat    string
 	API          handlers.Config
+
+	// The first admin, usually from Hugging Face Space secrets.
+	AdminEmail         string
+	AdminPassword      string
+	AdminPasswordReset bool
 }
 
 // setting is one configuration value: an environment variable and a flag
@@ -84,6 +89,18 @@ func settings() []setting {
 			}
 			return nil
 		}},
+		{"ADMIN_EMAIL", "", "make sure this account exists and is an admin (with ADMIN_PASSWORD)", func(c *config, v string) error {
+			c.AdminEmail = v
+			return nil
+		}},
+		{"ADMIN_PASSWORD", "", "password for a newly created ADMIN_EMAIL account (prefer the environment: flags show in ps)", func(c *config, v string) error {
+			c.AdminPassword = v
+			return nil
+		}},
+		{"ADMIN_PASSWORD_RESET", "false", "also reset an existing ADMIN_EMAIL account's password to ADMIN_PASSWORD", func(c *config, v string) (err error) {
+			c.AdminPasswordReset, err = strconv.ParseBool(v)
+			return err
+		}},
 	}
 }
 
@@ -126,7 +143,7 @@ func parseConfig(name string, args []string, getenv func(string) string, output 
 		extra(fs)
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(output, "Usage: spaceauth [serve|init|version|healthcheck] [flags]\n\nEvery flag can also be set with the environment variable named beside it; flags win.\n\nFlags:\n")
+		fmt.Fprintf(output, "Usage: spaceauth [serve|init|users|version|healthcheck] [flags]\n\nEvery flag can also be set with the environment variable named beside it; flags win.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -148,6 +165,9 @@ func parseConfig(name string, args []string, getenv func(string) string, output 
 		if err := s.apply(&c, value); err != nil {
 			return config{}, nil, fmt.Errorf("invalid %s %q: %w", s.env, value, err)
 		}
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		return config{}, nil, errors.New("ADMIN_EMAIL and ADMIN_PASSWORD must be set together")
 	}
 	return c, fs.Args(), nil
 }

@@ -39,6 +39,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runServe(ctx, rest, getenv, stderr)
 	case "init":
 		err = runInit(ctx, rest, getenv, stdout, stderr)
+	case "users":
+		err = runUsers(ctx, rest, getenv, stdin, stdout, stderr)
 	case "version":
 		_, err = fmt.Fprintln(stdout, "spaceauth", version)
 	case "healthcheck":

@@ -43,6 +43,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		logger.Info("database closed", "path", store.Path)
 	}()
 
+	if cfg.AdminEmail != "" {
+		did, err := handlers.NewOperator(logger, store, cfg.API).EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword, cfg.AdminPasswordReset)
+		if err != nil {
+			return fmt.Errorf("admin account from ADMIN_EMAIL: %w", err)
+		}
+		logger.Info("admin account checked", "email", handlers.NormalizeEmail(cfg.AdminEmail), "result", did)
+	}
+
 	// Listen before serving, so a taken port fails start-up and port 0 works.
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {

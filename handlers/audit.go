@@ -25,15 +25,31 @@ const (
 
 const maxUserAgent = 512
 
-// audit records event about userID (may be empty), done by actorID (empty
-// when the user acted on their own account).
-func (s *server) audit(r *http.Request, q *db.Queries, event, userID, actorID string) error {
-	return q.CreateAuditEvent(r.Context(), db.CreateAuditEventParams{
+// actor is who did something and from where, for the audit trail.
+type actor struct {
+	id        string // the acting admin; empty when users act on their own account
+	ip        string
+	userAgent string
+}
+
+// Actions from the command line and from start-up have no user behind them.
+var (
+	cliActor       = actor{id: "cli", userAgent: "spaceauth cli"}
+	bootstrapActor = actor{id: "bootstrap", userAgent: "spaceauth start-up"}
+)
+
+func (s *server) requestActor(r *http.Request, actorID string) actor {
+	return actor{id: actorID, ip: s.clientIP(r), userAgent: truncate(r.UserAgent(), maxUserAgent)}
+}
+
+// audit records event about userID (may be empty), done by a.
+func (s *server) audit(ctx context.Context, q *db.Queries, a actor, event, userID string) error {
+	return q.CreateAuditEvent(ctx, db.CreateAuditEventParams{
 		Event:     event,
 		UserID:    sql.NullString{String: userID, Valid: userID != ""},
-		ActorID:   sql.NullString{String: actorID, Valid: actorID != ""},
-		Ip:        s.clientIP(r),
-		UserAgent: truncate(r.UserAgent(), maxUserAgent),
+		ActorID:   sql.NullString{String: a.id, Valid: a.id != ""},
+		Ip:        a.ip,
+		UserAgent: a.userAgent,
 		CreatedAt: s.now(),
 	})
 }

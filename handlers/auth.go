@@ -75,13 +75,9 @@ func (s *server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var u db.User
-	err = s.createUser(r.Context(), newAccount{
+	u, err := s.createUser(r.Context(), newAccount{
 		Email: deref(req.Email), Password: req.Password, Name: deref(req.Name), Role: "user",
-	}, func(q *db.Queries, created db.User) error {
-		u = created
-		return s.audit(r, q, eventRegister, u.ID, "")
-	})
+	}, s.requestActor(r, ""), eventRegister)
 	if err != nil {
 		return err
 	}
@@ -96,9 +92,8 @@ type newAccount struct {
 	Role     string
 }
 
-// createUser validates and stores a new account; then, in the same
-// transaction, runs also (for its audit event).
-func (s *server) createUser(ctx context.Context, a newAccount, also func(*db.Queries, db.User) error) error {
+// createUser validates and stores a new account, recording event by a.
+func (s *server) createUser(ctx context.Context, a newAccount, by actor, event string) (db.User, error) {
 	var p problems
 	email := NormalizeEmail(a.Email)
 	p.check("email", emailProblem(email))
@@ -110,34 +105,38 @@ func (s *server) createUser(ctx context.Context, a newAccount, also func(*db.Que
 	}
 	name := normalizeName(a.Name)
 	p.check("name", nameProblem(name))
+	p.check("role", roleProblem(a.Role))
 	if err := p.err(); err != nil {
-		return err
+		return db.User{}, err
 	}
-	errTaken := newError(codeConflict, "an account with this email already exists")
 	// Refuse a taken email before spending a hash on it.
 	if _, err := s.store.Read.GetUserByEmail(ctx, email); err == nil {
-		return errTaken
+		return db.User{}, errEmailTaken
 	} else if !db.IsNotFound(err) {
-		return err
+		return db.User{}, err
 	}
 	hash, err := s.hasher.hash(ctx, password)
 	if err != nil {
-		return err
+		return db.User{}, err
 	}
 	now := s.now()
-	return s.store.Tx(ctx, func(q *db.Queries) error {
-		u, err := q.CreateUser(ctx, db.CreateUserParams{
+	var u db.User
+	err = s.store.Tx(ctx, func(q *db.Queries) error {
+		u, err = q.CreateUser(ctx, db.CreateUserParams{
 			ID: newID(now), Email: email, Name: name, PasswordHash: hash, Role: a.Role, CreatedAt: now, UpdatedAt: now,
 		})
 		if db.IsUniqueViolation(err) {
-			return errTaken
+			return errEmailTaken
 		}
 		if err != nil {
 			return err
 		}
-		return also(q, u)
+		return s.audit(ctx, q, by, event, u.ID)
 	})
+	return u, err
 }
+
+var errEmailTaken = newError(codeConflict, "an account with this email already exists")
 
 type loginResponse struct {
 	AccessToken string    `json:"access_token"`
@@ -175,7 +174,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !found || !ok {
 		s.throttle.fail(email, now)
-		if err := s.audit(r, s.store.Write, eventLoginFailed, u.ID, ""); err != nil {
+		if err := s.audit(r.Context(), s.store.Write, s.requestActor(r, ""), eventLoginFailed, u.ID); err != nil {
 			return err
 		}
 		return errBadCredentials
@@ -208,7 +207,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		if err := q.RecordUserLogin(ctx, db.RecordUserLoginParams{LastLoginAt: u.LastLoginAt, ID: u.ID}); err != nil {
 			return err
 		}
-		return s.audit(r, q, eventLogin, u.ID, "")
+		return s.audit(r.Context(), q, s.requestActor(r, ""), eventLogin, u.ID)
 	})
 	if err != nil {
 		return err
@@ -275,7 +274,7 @@ func (s *server) handleLogout(w http.ResponseWriter, r *http.Request, p principa
 		if _, err := q.DeleteSession(ctx, db.DeleteSessionParams{ID: p.session.ID, UserID: p.user.ID}); err != nil {
 			return err
 		}
-		return s.audit(r, q, eventLogout, p.user.ID, "")
+		return s.audit(r.Context(), q, s.requestActor(r, ""), eventLogout, p.user.ID)
 	})
 	if err != nil {
 		return err

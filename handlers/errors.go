@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"spaceauth/db"
@@ -58,7 +59,17 @@ type fieldError struct {
 	Message string `json:"message"`
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("%s: %s", e.code, e.detail) }
+// Error reads well on its own, for the command line.
+func (e *apiError) Error() string {
+	if len(e.fields) == 0 {
+		return e.detail
+	}
+	msgs := make([]string, len(e.fields))
+	for i, f := range e.fields {
+		msgs[i] = f.Field + " " + f.Message
+	}
+	return strings.Join(msgs, "; ")
+}
 
 func newError(code errorCode, format string, args ...any) *apiError {
 	return &apiError{code: code, detail: fmt.Sprintf(format, args...)}

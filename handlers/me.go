@@ -59,12 +59,12 @@ func (s *server) handleUpdateMe(w http.ResponseWriter, r *http.Request, p princi
 			Email: u.Email, Name: u.Name, Role: u.Role, Disabled: u.Disabled, UpdatedAt: u.UpdatedAt, ID: u.ID,
 		})
 		if db.IsUniqueViolation(err) {
-			return newError(codeConflict, "an account with this email already exists")
+			return errEmailTaken
 		}
 		if err != nil {
 			return err
 		}
-		return s.audit(r, q, eventProfileUpdate, u.ID, "")
+		return s.audit(r.Context(), q, s.requestActor(r, ""), eventProfileUpdate, u.ID)
 	})
 	if err != nil {
 		return err
@@ -124,7 +124,7 @@ func (s *server) handleChangePassword(w http.ResponseWriter, r *http.Request, p 
 		if err := q.DeleteOtherUserSessions(ctx, db.DeleteOtherUserSessionsParams{UserID: p.user.ID, KeepID: p.session.ID}); err != nil {
 			return err
 		}
-		return s.audit(r, q, eventPasswordChange, p.user.ID, "")
+		return s.audit(r.Context(), q, s.requestActor(r, ""), eventPasswordChange, p.user.ID)
 	})
 	if err != nil {
 		return err
@@ -155,7 +155,7 @@ func (s *server) handleDeleteMe(w http.ResponseWriter, r *http.Request, p princi
 		if _, err := q.DeleteUser(ctx, p.user.ID); err != nil { // sessions go with it (ON DELETE CASCADE)
 			return err
 		}
-		return s.audit(r, q, eventAccountDelete, p.user.ID, "")
+		return s.audit(r.Context(), q, s.requestActor(r, ""), eventAccountDelete, p.user.ID)
 	})
 	if err != nil {
 		return err
@@ -223,7 +223,7 @@ func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request, p p
 		if n == 0 { // another user's session looks exactly like a missing one
 			return newError(codeNotFound, "no such session")
 		}
-		return s.audit(r, q, eventSessionRevoke, p.user.ID, "")
+		return s.audit(r.Context(), q, s.requestActor(r, ""), eventSessionRevoke, p.user.ID)
 	})
 	if err != nil {
 		return err
@@ -239,7 +239,7 @@ func (s *server) handleRevokeOtherSessions(w http.ResponseWriter, r *http.Reques
 		if err := q.DeleteOtherUserSessions(ctx, db.DeleteOtherUserSessionsParams{UserID: p.user.ID, KeepID: p.session.ID}); err != nil {
 			return err
 		}
-		return s.audit(r, q, eventOtherSessionRevoke, p.user.ID, "")
+		return s.audit(r.Context(), q, s.requestActor(r, ""), eventOtherSessionRevoke, p.user.ID)
 	})
 	if err != nil {
 		return err

@@ -22,4 +22,12 @@ func (s *server) routes(r *httprouter.Router) {
 	r.Handler(http.MethodGet, "/users/me/sessions", s.authed(s.handleListSessions))
 	r.Handler(http.MethodDelete, "/users/me/sessions", s.authed(s.handleRevokeOtherSessions))
 	r.Handler(http.MethodDelete, "/users/me/sessions/:id", s.authed(s.handleRevokeSession))
+
+	r.Handler(http.MethodGet, "/admin/users", s.adminOnly(s.handleAdminListUsers))
+	r.Handler(http.MethodPost, "/admin/users", s.adminOnly(s.handleAdminCreateUser))
+	r.Handler(http.MethodGet, "/admin/users/:id", s.adminOnly(s.handleAdminGetUser))
+	r.Handler(http.MethodPatch, "/admin/users/:id", s.adminOnly(s.handleAdminUpdateUser))
+	r.Handler(http.MethodDelete, "/admin/users/:id", s.adminOnly(s.handleAdminDeleteUser))
+	r.Handler(http.MethodDelete, "/admin/users/:id/sessions", s.adminOnly(s.handleAdminRevokeSessions))
+	r.Handler(http.MethodGet, "/admin/audit", s.adminOnly(s.handleAdminListAudit))
 }

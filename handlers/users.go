@@ -80,6 +80,14 @@ func nameProblem(name string) string {
 	return ""
 }
 
+// roleProblem says why a role is refused, or "".
+func roleProblem(role string) string {
+	if role != "user" && role != "admin" {
+		return `must be "user" or "admin"`
+	}
+	return ""
+}
+
 // problems collects field errors so a request hears about all of them at once.
 type problems []fieldError
 
