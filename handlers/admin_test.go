@@ -153,7 +153,9 @@ func TestAdminUpdateUser(t *testing.T) {
 	admin, token := api.signUpAdmin("admin@example.com")
 	target := api.signUp("target@example.com")
 	targetUser := decodeBody[user](t, api.do(request{method: "GET", path: "/users/me", token: target}))
-	patch := func(id string, body any) *httptest.ResponseRecorder { return api.do(request{method: "PATCH", path: "/admin/users/" + id, token: token, body: body}) }
+	patch := func(id string, body any) *httptest.ResponseRecorder {
+		return api.do(request{method: "PATCH", path: "/admin/users/" + id, token: token, body: body})
+	}
 
 	w := patch(targetUser.ID, map[string]any{"name": "Tara", "email": "TARA@example.com"})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
