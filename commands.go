@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
+	"spaceauth/backup"
 	"spaceauth/db"
 )
 
@@ -77,4 +81,61 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 		return fmt.Errorf("healthcheck: %s answered %s", url, resp.Status)
 	}
 	return nil
+}
+
+// runBackup writes a snapshot of the database, safe while the server runs:
+// to DEST, or as a new snapshot in BACKUP_DIR.
+func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, rest, err := parseConfig("spaceauth backup [DEST]", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 1 {
+		return fmt.Errorf("backup takes at most one destination, got %q", rest)
+	}
+	if len(rest) == 0 && cfg.BackupDir == "" {
+		return errors.New("backup: give a destination file or set BACKUP_DIR")
+	}
+	if _, err := os.Stat(cfg.DatabasePath); err != nil {
+		return fmt.Errorf("database %s: %w", cfg.DatabasePath, err)
+	}
+	store, err := openStore(ctx, newLogger(cfg, stderr), cfg.DatabasePath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if len(rest) == 1 {
+		if err := backup.WriteSnapshot(ctx, store, rest[0]); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "wrote %s\n", rest[0])
+		return err
+	}
+	dir := &backup.Dir{Path: cfg.BackupDir, Keep: cfg.BackupKeep}
+	info, err := dir.Create(ctx, store)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", filepath.Join(dir.Path, info.Name), info.Size)
+	return err
+}
+
+// runRestore replaces the database with FILE, keeping the current one.
+func runRestore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, rest, err := parseConfig("spaceauth restore FILE", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return errors.New("restore needs exactly one FILE: a snapshot or database file")
+	}
+	replaced, err := backup.Restore(ctx, rest[0], cfg.DatabasePath)
+	if err != nil {
+		return err
+	}
+	if replaced != "" {
+		fmt.Fprintf(stdout, "kept the previous database as %s\n", replaced)
+	}
+	_, err = fmt.Fprintf(stdout, "restored %s from %s\n", cfg.DatabasePath, rest[0])
+	return err
 }

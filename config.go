@@ -27,6 +27,11 @@ type config struct {
 	AdminEmail         string
 	AdminPassword      string
 	AdminPasswordReset bool
+
+	BackupDir      string
+	BackupInterval time.Duration
+	BackupKeep     int
+	AllowNetworkFS bool
 }
 
 // setting is one configuration value: an environment variable and a flag
@@ -101,6 +106,22 @@ func settings() []setting {
 			c.AdminPasswordReset, err = strconv.ParseBool(v)
 			return err
 		}},
+		{"BACKUP_DIR", "", "directory for snapshots, e.g. a mounted volume (empty: backups off)", func(c *config, v string) error {
+			c.BackupDir = v
+			return nil
+		}},
+		{"BACKUP_INTERVAL", "15m", "how often to snapshot when the data changed", durationSetting(func(c *config) *time.Duration { return &c.BackupInterval })},
+		{"BACKUP_KEEP", "24", "snapshots to keep (scheduled, manual and final together)", func(c *config, v string) (err error) {
+			c.BackupKeep, err = strconv.Atoi(v)
+			if err == nil && c.BackupKeep < 1 {
+				err = errors.New("must be at least 1")
+			}
+			return err
+		}},
+		{"ALLOW_NETWORK_FS", "false", "allow DATABASE_PATH on a network or FUSE filesystem (risks corruption)", func(c *config, v string) (err error) {
+			c.AllowNetworkFS, err = strconv.ParseBool(v)
+			return err
+		}},
 	}
 }
 
@@ -143,7 +164,7 @@ func parseConfig(name string, args []string, getenv func(string) string, output 
 		extra(fs)
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(output, "Usage: spaceauth [serve|init|users|version|healthcheck] [flags]\n\nEvery flag can also be set with the environment variable named beside it; flags win.\n\nFlags:\n")
+		fmt.Fprintf(output, "Usage: spaceauth [serve|init|users|backup|restore|version|healthcheck] [flags]\n\nEvery flag can also be set with the environment variable named beside it; flags win.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

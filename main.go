@@ -41,6 +41,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runInit(ctx, rest, getenv, stdout, stderr)
 	case "users":
 		err = runUsers(ctx, rest, getenv, stdin, stdout, stderr)
+	case "backup":
+		err = runBackup(ctx, rest, getenv, stdout, stderr)
+	case "restore":
+		err = runRestore(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		_, err = fmt.Fprintln(stdout, "spaceauth", version)
 	case "healthcheck":

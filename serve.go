@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
+	"spaceauth/backup"
 	"spaceauth/db"
 	"spaceauth/handlers"
 )
@@ -30,6 +32,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	cfg.API.Version = version
 	logger := newLogger(cfg, stderr)
+
+	if err := backup.CheckPlacement(cfg.DatabasePath, cfg.BackupDir, cfg.AllowNetworkFS); err != nil {
+		return err
+	}
+	if getenv("SPACE_ID") != "" && cfg.BackupDir == "" {
+		logger.Warn("running on a Hugging Face Space without BACKUP_DIR: the disk is wiped on every restart and all accounts will be lost; attach storage and set BACKUP_DIR")
+	}
+	lock, err := backup.LockShared(cfg.DatabasePath)
+	if err != nil {
+		return fmt.Errorf("database %s: %w", cfg.DatabasePath, err)
+	}
+	defer lock.Release()
+
+	var backups *backup.Dir
+	if cfg.BackupDir != "" {
+		backups = &backup.Dir{Path: cfg.BackupDir, Keep: cfg.BackupKeep}
+		if err := restoreIfMissing(ctx, logger, backups, cfg.DatabasePath); err != nil {
+			return err
+		}
+	}
 
 	store, err := openStore(ctx, logger, cfg.DatabasePath)
 	if err != nil {
@@ -51,6 +73,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		logger.Info("admin account checked", "email", handlers.NormalizeEmail(cfg.AdminEmail), "result", did)
 	}
 
+	var snapshots *backup.Scheduler
+	if backups != nil {
+		if snapshots, err = backup.NewScheduler(ctx, backups, store, logger); err != nil {
+			return fmt.Errorf("backups: %w", err)
+		}
+		cfg.API.Backups = snapshots
+	}
+
 	// Listen before serving, so a taken port fails start-up and port 0 works.
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
@@ -70,6 +100,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go handlers.RunPruner(bgCtx, logger, store, cfg.API, pruneInterval)
+	if snapshots != nil {
+		go snapshots.Run(bgCtx, cfg.BackupInterval)
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -88,6 +121,31 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("serve: %w", err)
 	}
 	stopBackground()
+	if snapshots != nil {
+		// Spaces stop containers with SIGTERM: this snapshot is what the next start restores.
+		if _, err := snapshots.SnapshotIfChanged(context.WithoutCancel(ctx), "final"); err != nil {
+			logger.Error("final snapshot failed", "err", err)
+		}
+	}
+	return nil
+}
+
+// restoreIfMissing restores the newest good snapshot when the database file
+// is gone, as it is after a Space restarts.
+func restoreIfMissing(ctx context.Context, logger *slog.Logger, backups *backup.Dir, dbPath string) error {
+	if _, err := os.Stat(dbPath); !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	snap, ok, err := backups.RestoreNewest(ctx, logger, dbPath)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		logger.Info("no database and no snapshot to restore: starting empty", "backup_dir", backups.Path)
+		return nil
+	}
+	logger.Info("restored the database from a snapshot", "snapshot", snap.Name, "taken_at", snap.CreatedAt,
+		"age", time.Since(snap.CreatedAt).Round(time.Second).String(), "path", dbPath)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
@@ -36,6 +37,9 @@ type Store struct {
 
 	writer *sql.DB
 	reader *sql.DB
+
+	watchMu sync.Mutex
+	watch   *sql.Conn // see DataVersion
 }
 
 // Open opens the database at path, creating its directory and file if they
@@ -155,6 +159,9 @@ func (s *Store) Close() error {
 	}
 	if s.Write != nil {
 		errs = append(errs, s.Write.Close())
+	}
+	if s.watch != nil {
+		errs = append(errs, s.watch.Close())
 	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())

@@ -10,6 +10,7 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
+	"spaceauth/backup"
 	"spaceauth/db"
 )
 
@@ -23,6 +24,8 @@ type Config struct {
 	TrustedProxyHops   int
 	CORSOrigins        []string
 	AuditRetention     time.Duration
+	// Backups takes and lists snapshots; nil when BACKUP_DIR is not set.
+	Backups *backup.Scheduler
 
 	// HashSlots hashes run at once (default: the CPU count) and HashQueue
 	// more may wait (default: 8 per slot); beyond that, logins get 503.

@@ -17,6 +17,14 @@ func (s *server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 		s.logger.Error("readiness check failed", "err", err)
 		return retryLater(codeUnavailable, 5*time.Second, "the database is not answering")
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "schema_version": s.store.SchemaVersion})
+	body := map[string]any{"status": "ready", "schema_version": s.store.SchemaVersion}
+	if s.cfg.Backups != nil {
+		var last *time.Time
+		if at, ok := s.cfg.Backups.Dir.LastAt(); ok {
+			last = &at
+		}
+		body["last_backup_at"] = last
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }

@@ -30,4 +30,7 @@ func (s *server) routes(r *httprouter.Router) {
 	r.Handler(http.MethodDelete, "/admin/users/:id", s.adminOnly(s.handleAdminDeleteUser))
 	r.Handler(http.MethodDelete, "/admin/users/:id/sessions", s.adminOnly(s.handleAdminRevokeSessions))
 	r.Handler(http.MethodGet, "/admin/audit", s.adminOnly(s.handleAdminListAudit))
+	r.Handler(http.MethodPost, "/admin/backups", s.adminOnly(s.handleAdminCreateBackup))
+	r.Handler(http.MethodGet, "/admin/backups", s.adminOnly(s.handleAdminListBackups))
+	r.Handler(http.MethodGet, "/admin/backups/:name", s.adminOnly(s.handleAdminDownloadBackup))
 }

@@ -1,0 +1,224 @@
+// Package backup keeps consistent snapshots of the live database in a
+// directory (BACKUP_DIR), restores the newest good one when the database is
+// missing at start-up, and swaps in a chosen file on request.
+//
+// The live database must stay on local disk: a Hugging Face storage bucket
+// has no file locking and uploads files on close, which suits whole snapshot
+// files written once, and not a database being written.
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"spaceauth/db"
+)
+
+// Snapshot names sort by time: spaceauth-20261130T174848.123Z.db.
+const (
+	namePrefix = "spaceauth-"
+	nameSuffix = ".db"
+	timeLayout = "20060102T150405.000Z"
+)
+
+var namePattern = regexp.MustCompile(`^spaceauth-\d{8}T\d{6}\.\d{3}Z\.db$`)
+
+// ErrBadName is returned for a name that is not one of our snapshots.
+var ErrBadName = errors.New("not a snapshot name")
+
+// Info describes one snapshot.
+type Info struct {
+	Name      string    `json:"name"`
+	Size      int64     `json:"size"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Dir is a snapshot directory keeping the newest Keep snapshots.
+type Dir struct {
+	Path string
+	Keep int
+
+	mu   sync.Mutex // one snapshot at a time; also guards last
+	last time.Time
+}
+
+// Create writes a new snapshot of store, then deletes the oldest beyond Keep.
+func (d *Dir) Create(ctx context.Context, store *db.Store) (Info, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := os.MkdirAll(d.Path, 0o750); err != nil {
+		return Info{}, err
+	}
+	now := time.Now().UTC()
+	if !now.After(d.last) { // two snapshots in one millisecond still get distinct names
+		now = d.last.Add(time.Millisecond)
+	}
+	name := namePrefix + now.Format(timeLayout) + nameSuffix
+	path := filepath.Join(d.Path, name)
+	if err := WriteSnapshot(ctx, store, path); err != nil {
+		return Info{}, err
+	}
+	d.last = now
+	info, err := os.Stat(path)
+	if err != nil {
+		return Info{}, err
+	}
+	if err := d.prune(); err != nil {
+		return Info{}, fmt.Errorf("snapshot %s written, but removing old ones failed: %w", name, err)
+	}
+	return Info{Name: name, Size: info.Size(), CreatedAt: now}, nil
+}
+
+// WriteSnapshot writes a consistent snapshot of store to dest: to a
+// temporary name, synced, then renamed, so nobody ever sees half a file.
+func WriteSnapshot(ctx context.Context, store *db.Store, dest string) error {
+	if _, err := os.Stat(dest); err == nil {
+		return fmt.Errorf("%s already exists", dest)
+	}
+	tmp := filepath.Join(filepath.Dir(dest), "."+filepath.Base(dest)+".partial")
+	os.Remove(tmp) // left over from a crash; never a complete snapshot
+	if err := store.Snapshot(ctx, tmp); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	if err := syncAndRename(tmp, dest); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// syncAndRename makes tmp durable, then atomically gives it the name dest.
+func syncAndRename(tmp, dest string) error {
+	f, err := os.Open(tmp)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, dest); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(dest))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
+}
+
+// List returns the snapshots, newest first.
+func (d *Dir) List() ([]Info, error) {
+	entries, err := os.ReadDir(d.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Info
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !namePattern.MatchString(e.Name()) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		created, _ := time.Parse(timeLayout, strings.TrimSuffix(strings.TrimPrefix(e.Name(), namePrefix), nameSuffix))
+		out = append(out, Info{Name: e.Name(), Size: info.Size(), CreatedAt: created})
+	}
+	slices.SortFunc(out, func(a, b Info) int { return strings.Compare(b.Name, a.Name) })
+	return out, nil
+}
+
+// LastAt is when the newest snapshot was taken, if there is one.
+func (d *Dir) LastAt() (time.Time, bool) {
+	list, err := d.List()
+	if err != nil || len(list) == 0 {
+		return time.Time{}, false
+	}
+	return list[0].CreatedAt, true
+}
+
+func (d *Dir) prune() error {
+	list, err := d.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for i := d.Keep; i < len(list); i++ {
+		errs = append(errs, os.Remove(filepath.Join(d.Path, list[i].Name)))
+	}
+	return errors.Join(errs...)
+}
+
+// PathOf returns the path of the snapshot called name, refusing anything
+// that is not exactly a snapshot name, so no path can leave the directory.
+func (d *Dir) PathOf(name string) (string, error) {
+	if !namePattern.MatchString(name) {
+		return "", ErrBadName
+	}
+	return filepath.Join(d.Path, name), nil
+}
+
+// RestoreNewest copies the newest sound snapshot to dbPath, which must not
+// exist. Unsound snapshots are skipped with a warning. It reports false when
+// there was nothing to restore.
+func (d *Dir) RestoreNewest(ctx context.Context, logger *slog.Logger, dbPath string) (Info, bool, error) {
+	list, err := d.List()
+	if err != nil {
+		return Info{}, false, err
+	}
+	for _, snap := range list {
+		path := filepath.Join(d.Path, snap.Name)
+		if _, err := db.CheckFile(ctx, path); err != nil {
+			logger.Warn("skipping a snapshot that cannot be restored", "snapshot", path, "err", err)
+			continue
+		}
+		if err := copyInto(path, dbPath); err != nil {
+			return Info{}, false, fmt.Errorf("restore %s: %w", path, err)
+		}
+		return snap, true, nil
+	}
+	return Info{}, false, nil
+}
+
+// copyInto copies src to a temporary file beside dest, syncs it, and
+// renames it to dest.
+func copyInto(src, dest string) error {
+	if err := os.MkdirAll(filepath.Dir(dest), 0o750); err != nil {
+		return err
+	}
+	data, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer data.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".restoring-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if _, err := tmp.ReadFrom(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return syncAndRename(tmp.Name(), dest)
+}

@@ -1,0 +1,96 @@
+package backup
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"spaceauth/db"
+)
+
+const retryAfterFailure = 30 * time.Second
+
+// Scheduler takes a snapshot every interval when the data changed since the
+// last one, and a final one when asked.
+type Scheduler struct {
+	Dir    *Dir
+	Store  *db.Store
+	Logger *slog.Logger
+
+	mu          sync.Mutex
+	lastVersion int64 // data_version at the last snapshot; -1 before the first
+}
+
+// NewScheduler assumes an existing newest snapshot holds the current data
+// (the previous run took its final one on shutdown); with none, the first
+// tick takes one.
+func NewScheduler(ctx context.Context, d *Dir, store *db.Store, logger *slog.Logger) (*Scheduler, error) {
+	s := &Scheduler{Dir: d, Store: store, Logger: logger, lastVersion: -1}
+	if _, ok := d.LastAt(); ok {
+		v, err := store.DataVersion(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.lastVersion = v
+	}
+	return s, nil
+}
+
+// Run snapshots every interval until ctx ends; failures are logged and
+// retried sooner, never fatal.
+func (s *Scheduler) Run(ctx context.Context, interval time.Duration) {
+	wait := interval
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = interval
+		if _, err := s.SnapshotIfChanged(ctx, "scheduled"); err != nil && ctx.Err() == nil {
+			s.Logger.Error("snapshot failed; will retry", "err", err, "retry_in", min(interval, retryAfterFailure).String())
+			wait = min(interval, retryAfterFailure)
+		}
+	}
+}
+
+// SnapshotIfChanged takes a snapshot unless nothing was committed since the
+// last one. It reports whether it took one.
+func (s *Scheduler) SnapshotIfChanged(ctx context.Context, why string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, err := s.Store.DataVersion(ctx)
+	if err != nil {
+		return false, err
+	}
+	if v == s.lastVersion {
+		s.Logger.Debug("no changes since the last snapshot", "why", why)
+		return false, nil
+	}
+	_, err = s.snapshot(ctx, v, why)
+	return err == nil, err
+}
+
+// SnapshotNow takes a snapshot whether or not anything changed.
+func (s *Scheduler) SnapshotNow(ctx context.Context, why string) (Info, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, err := s.Store.DataVersion(ctx)
+	if err != nil {
+		return Info{}, err
+	}
+	return s.snapshot(ctx, v, why)
+}
+
+// snapshot records version v as backed up once the snapshot is written;
+// the version is read first, so a change committed meanwhile is not lost.
+func (s *Scheduler) snapshot(ctx context.Context, v int64, why string) (Info, error) {
+	info, err := s.Dir.Create(ctx, s.Store)
+	if err != nil {
+		return Info{}, err
+	}
+	s.lastVersion = v
+	s.Logger.Info("snapshot written", "why", why, "name", info.Name, "size", info.Size, "dir", s.Dir.Path)
+	return info, nil
+}

@@ -1,0 +1,76 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+
+	"github.com/ncruces/go-sqlite3"
+)
+
+// Snapshot writes a consistent copy of the database to dest, a new file,
+// while writes go on: SQLite's online backup reads one WAL snapshot through
+// a reader connection, so neither side waits for the other.
+func (s *Store) Snapshot(ctx context.Context, dest string) error {
+	conn, err := s.reader.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(c any) error {
+		raw, ok := c.(interface{ Raw() *sqlite3.Conn })
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", c)
+		}
+		return raw.Raw().Backup("main", fileURI(dest, "rwc"))
+	})
+}
+
+// DataVersion changes whenever any connection, in this process or another,
+// commits a change, so an unchanged value means there is nothing new to back up.
+func (s *Store) DataVersion(ctx context.Context) (int64, error) {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	// PRAGMA data_version only compares within one connection: keep one.
+	if s.watch == nil {
+		conn, err := s.reader.Conn(ctx)
+		if err != nil {
+			return 0, err
+		}
+		s.watch = conn
+	}
+	var v int64
+	err := s.watch.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
+	return v, err
+}
+
+// CheckFile verifies that the file at path is a sound database this binary
+// can open: PRAGMA integrity_check passes and its schema version is known.
+// It opens the file read-only and never changes it.
+func CheckFile(ctx context.Context, path string) (version int, err error) {
+	conn, err := sql.Open("sqlite3", fileURI(path, "ro")+"&immutable=1")
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	var result string
+	if err := conn.QueryRowContext(ctx, "PRAGMA integrity_check(1)").Scan(&result); err != nil {
+		return 0, err
+	}
+	if result != "ok" {
+		return 0, fmt.Errorf("integrity check failed: %s", result)
+	}
+	version, err = checkVersion(ctx, conn)
+	if err == nil && version == 0 {
+		return 0, errors.New("empty database: no spaceauth schema")
+	}
+	return version, err
+}
+
+func fileURI(path, mode string) string {
+	u := url.URL{Scheme: "file", OmitHost: true, Path: filepath.ToSlash(path), RawQuery: "mode=" + mode}
+	return u.String()
+}

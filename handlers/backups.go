@@ -1,0 +1,67 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"os"
+
+	"github.com/julienschmidt/httprouter"
+
+	"spaceauth/backup"
+)
+
+var errBackupsOff = newError(codeConflict, "backups are off: set BACKUP_DIR to turn them on")
+
+// handleAdminCreateBackup serves POST /admin/backups.
+func (s *server) handleAdminCreateBackup(w http.ResponseWriter, r *http.Request, p principal) error {
+	if s.cfg.Backups == nil {
+		return errBackupsOff
+	}
+	info, err := s.cfg.Backups.SnapshotNow(r.Context(), "requested by "+p.user.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, info)
+	return nil
+}
+
+// handleAdminListBackups serves GET /admin/backups.
+func (s *server) handleAdminListBackups(w http.ResponseWriter, r *http.Request, p principal) error {
+	if s.cfg.Backups == nil {
+		return errBackupsOff
+	}
+	list, err := s.cfg.Backups.Dir.List()
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"backups": append([]backup.Info{}, list...)})
+	return nil
+}
+
+// handleAdminDownloadBackup serves GET /admin/backups/:name.
+func (s *server) handleAdminDownloadBackup(w http.ResponseWriter, r *http.Request, p principal) error {
+	if s.cfg.Backups == nil {
+		return errBackupsOff
+	}
+	name := httprouter.ParamsFromContext(r.Context()).ByName("name")
+	path, err := s.cfg.Backups.Dir.PathOf(name)
+	if errors.Is(err, backup.ErrBadName) {
+		return newError(codeNotFound, "no such backup")
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return newError(codeNotFound, "no such backup")
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.sqlite3")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	http.ServeContent(w, r, name, info.ModTime(), f)
+	return nil
+}
