@@ -20,13 +20,25 @@ func (s *Store) Snapshot(ctx context.Context, dest string) error {
 		return err
 	}
 	defer conn.Close()
-	return conn.Raw(func(c any) error {
+	err = conn.Raw(func(c any) error {
 		raw, ok := c.(interface{ Raw() *sqlite3.Conn })
 		if !ok {
 			return fmt.Errorf("unexpected driver connection %T", c)
 		}
 		return raw.Raw().Backup("main", fileURI(dest, "rwc"))
 	})
+	if err != nil {
+		return err
+	}
+	// The copy inherits WAL mode; a snapshot should be one self-contained
+	// file that opens without creating -wal and -shm beside it.
+	copied, err := sql.Open("sqlite3", fileURI(dest, "rw"))
+	if err != nil {
+		return err
+	}
+	defer copied.Close()
+	_, err = copied.ExecContext(ctx, "PRAGMA journal_mode = DELETE")
+	return err
 }
 
 // DataVersion changes whenever any connection, in this process or another,

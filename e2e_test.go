@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The test binary doubles as the real program, so end-to-end tests can send
+// it real signals.
+func TestMain(m *testing.M) {
+	if os.Getenv("SPACEAUTH_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+type process struct {
+	cmd  *exec.Cmd
+	url  string
+	logs *strings.Builder
+	done chan error
+}
+
+// startProcess runs the program in a child process on port 0.
+func startProcess(t *testing.T, env []string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"--host", "127.0.0.1", "--port", "0"}, args...)...)
+	cmd.Env = append(os.Environ(), append([]string{"SPACEAUTH_TEST_MAIN=1", "LOG_FORMAT=json", "IP_RATE_LIMIT=0"}, env...)...)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	p := &process{cmd: cmd, logs: &strings.Builder{}, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.logs.WriteString(sc.Text() + "\n")
+			var entry struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &entry) == nil && entry.Msg == "listening" {
+				addr <- entry.Addr
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	select {
+	case a := <-addr:
+		p.url = "http://" + a
+	case err := <-p.done:
+		t.Fatalf("exited before listening: %v\n%s", err, p.logs.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("did not start:\n%s", p.logs.String())
+	}
+	return p
+}
+
+// stop sends SIGTERM, as a container platform does, and waits for exit.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-p.done:
+		require.NoError(t, err, "exit status 0 after SIGTERM\n%s", p.logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("did not stop:\n%s", p.logs.String())
+	}
+}
+
+func (p *process) post(t *testing.T, path, body string) int {
+	t.Helper()
+	resp, err := http.Post(p.url+path, "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestDataSurvivesARestartThatWipesTheDisk(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "disk", "database", "auth.db")
+	backups := filepath.Join(dir, "bucket")
+	args := []string{"--database-path", dbPath, "--backup-dir", backups, "--backup-interval", "1h"}
+
+	p := startProcess(t, nil, args...)
+	for i := range 3 {
+		require.Equal(t, http.StatusCreated, p.post(t, "/auth/register", fmt.Sprintf(`{"email":"u%d@example.com","password":"survives restarts %d"}`, i, i)))
+	}
+	p.stop(t)
+	assert.Contains(t, p.logs.String(), `"why":"final"`)
+
+	// The restart wipe: the whole local disk is gone, the bucket is not.
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "disk")))
+
+	p = startProcess(t, nil, args...)
+	assert.Contains(t, p.logs.String(), "restored the database from a snapshot")
+	for i := range 3 {
+		assert.Equal(t, http.StatusOK, p.post(t, "/auth/login", fmt.Sprintf(`{"email":"u%d@example.com","password":"survives restarts %d"}`, i, i)))
+	}
+	resp, err := http.Get(p.url + "/readyz")
+	require.NoError(t, err)
+	var ready map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&ready))
+	resp.Body.Close()
+	assert.NotNil(t, ready["last_backup_at"])
+	p.stop(t)
+	snapshots, err := filepath.Glob(filepath.Join(backups, "spaceauth-*.db"))
+	require.NoError(t, err)
+	assert.Len(t, snapshots, 2, "the logins changed data, so the second run left a final snapshot too")
+}
+
+func TestBackupAndRestoreCommands(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "auth.db")
+	p := startProcess(t, nil, "--database-path", dbPath)
+	require.Equal(t, http.StatusCreated, p.post(t, "/auth/register", credentials))
+
+	// backup works while the server runs; restore refuses.
+	snapshot := filepath.Join(dir, "manual.db")
+	out, err := cli2(t, "backup", "--database-path", dbPath, snapshot)
+	require.NoError(t, err)
+	assert.Contains(t, out, "wrote "+snapshot)
+	_, err = cli2(t, "restore", "--database-path", dbPath, snapshot)
+	assert.ErrorContains(t, err, "server is using this database")
+	_, err = cli2(t, "backup", "--database-path", dbPath)
+	assert.ErrorContains(t, err, "BACKUP_DIR")
+
+	require.Equal(t, http.StatusCreated, p.post(t, "/auth/register", `{"email":"later@example.com","password":"registered after the backup"}`))
+	p.stop(t)
+
+	out, err = cli2(t, "restore", "--database-path", dbPath, snapshot)
+	require.NoError(t, err)
+	assert.Contains(t, out, "kept the previous database as "+dbPath+".replaced-")
+
+	p = startProcess(t, nil, "--database-path", dbPath)
+	assert.Equal(t, http.StatusOK, p.post(t, "/auth/login", credentials))
+	assert.Equal(t, http.StatusUnauthorized, p.post(t, "/auth/login", `{"email":"later@example.com","password":"registered after the backup"}`), "the restored snapshot predates it")
+}
+
+func TestRefusesDatabaseInsideBackupDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_, err := cli2(t, "serve", "--database-path", filepath.Join(dir, "auth.db"), "--backup-dir", dir)
+	assert.ErrorContains(t, err, "inside BACKUP_DIR")
+}
+
+func TestSpaceWithoutBackupsWarns(t *testing.T) {
+	t.Parallel()
+	p := startProcess(t, []string{"SPACE_ID=me/auth"}, "--database-path", filepath.Join(t.TempDir(), "auth.db"))
+	assert.Contains(t, p.logs.String(), "without BACKUP_DIR")
+	p.stop(t)
+}
+
+// cli2 runs a command in-process with the given arguments.
+func cli2(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out strings.Builder
+	err := run(t.Context(), append([]string{"spaceauth"}, args...), env(), nil, &out, &strings.Builder{})
+	return out.String(), err
+}
