@@ -250,4 +250,3 @@ func TestCheckPlacement(t *testing.T) {
 	assert.NoError(t, backup.CheckPlacement(filepath.Join(dir, "db", "auth.db"), filepath.Join(dir, "data"), false))
 	assert.NoError(t, backup.CheckPlacement(filepath.Join(dir, "data-two", "auth.db"), filepath.Join(dir, "data"), false), "a sibling with a common prefix is not inside")
 }
-

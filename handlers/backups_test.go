@@ -66,4 +66,3 @@ func TestAdminBackupsWhenOff(t *testing.T) {
 	ready := decodeBody[map[string]any](t, api.do(request{method: "GET", path: "/readyz"}))
 	assert.NotContains(t, ready, "last_backup_at")
 }
-
