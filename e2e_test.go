@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -30,7 +29,7 @@ func TestMain(m *testing.M) {
 type process struct {
 	cmd  *exec.Cmd
 	url  string
-	logs *strings.Builder
+	logs *syncBuffer
 	done chan error
 }
 
@@ -39,25 +38,13 @@ func startProcess(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"--host", "127.0.0.1", "--port", "0"}, args...)...)
 	cmd.Env = append(os.Environ(), append([]string{"SPACEAUTH_TEST_MAIN=1", "LOG_FORMAT=json", "IP_RATE_LIMIT=0"}, env...)...)
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
+	p := &process{cmd: cmd, logs: &syncBuffer{addrs: make(chan string, 1)}, done: make(chan error, 1)}
+	cmd.Stderr = p.logs
 	require.NoError(t, cmd.Start())
-	p := &process{cmd: cmd, logs: &strings.Builder{}, done: make(chan error, 1)}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			p.logs.WriteString(sc.Text() + "\n")
-			var entry struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &entry) == nil && entry.Msg == "listening" {
-				addr <- entry.Addr
-			}
-		}
-		p.done <- cmd.Wait()
-	}()
+	go func() { p.done <- cmd.Wait() }()
 	t.Cleanup(func() { cmd.Process.Kill() })
 	select {
-	case a := <-addr:
+	case a := <-p.logs.addrs:
 		p.url = "http://" + a
 	case err := <-p.done:
 		t.Fatalf("exited before listening: %v\n%s", err, p.logs.String())

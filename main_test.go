@@ -20,18 +20,24 @@ import (
 // syncBuffer collects a running server's log lines and reports the address
 // it listens on.
 type syncBuffer struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	addrs chan string
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	partial string // an unfinished last line
+	addrs   chan string
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for line := range strings.SplitSeq(string(p), "\n") {
+	lines := strings.Split(b.partial+string(p), "\n")
+	b.partial = lines[len(lines)-1]
+	for _, line := range lines[:len(lines)-1] {
 		var entry struct{ Msg, Addr string }
 		if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "listening" {
-			b.addrs <- entry.Addr
+			select {
+			case b.addrs <- entry.Addr:
+			default: // nobody is waiting for a second one
+			}
 		}
 	}
 	return b.buf.Write(p)
