@@ -41,7 +41,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // testAPI is the real handler on a real SQLite file in a temp directory.
 type testAPI struct {
-	t       *testing.T
+	t       testing.TB
 	handler http.Handler
 	server  *server
 	store   *db.Store
@@ -49,7 +49,7 @@ type testAPI struct {
 	logs    *bytes.Buffer
 }
 
-func newTestAPI(t *testing.T, configure ...func(*Config)) *testAPI {
+func newTestAPI(t testing.TB, configure ...func(*Config)) *testAPI {
 	t.Helper()
 	store, err := db.Open(t.Context(), filepath.Join(t.TempDir(), "auth.db"))
 	require.NoError(t, err)
@@ -143,7 +143,7 @@ func (a *testAPI) signUp(email string) string {
 
 const strongPassword = "correct horse battery staple"
 
-func decodeBody[T any](t *testing.T, w *httptest.ResponseRecorder) T {
+func decodeBody[T any](t testing.TB, w *httptest.ResponseRecorder) T {
 	t.Helper()
 	var v T
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &v), w.Body.String())
@@ -151,7 +151,7 @@ func decodeBody[T any](t *testing.T, w *httptest.ResponseRecorder) T {
 }
 
 // requireProblem checks that w is an RFC 9457 problem with status.
-func requireProblem(t *testing.T, w *httptest.ResponseRecorder, status int) problem {
+func requireProblem(t testing.TB, w *httptest.ResponseRecorder, status int) problem {
 	t.Helper()
 	require.Equal(t, status, w.Code, w.Body.String())
 	require.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))

@@ -58,6 +58,9 @@ func emailProblem(email string) string {
 		return "must not contain spaces or control characters"
 	case !ok || strings.Contains(domain, "@"):
 		return "must contain exactly one @"
+	case strings.IndexFunc(email, func(r rune) bool { return r > unicode.MaxASCII }) >= 0:
+		// Look-alike letters from other scripts would let one address pose as another.
+		return "must use ASCII characters; write an international domain in its xn-- form"
 	case local == "":
 		return "needs a name before the @"
 	case !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, ".."):
