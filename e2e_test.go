@@ -158,3 +158,29 @@ func cli2(t *testing.T, args ...string) (string, error) {
 	err := run(t.Context(), append([]string{"spaceauth"}, args...), env(), nil, &out, &strings.Builder{})
 	return out.String(), err
 }
+
+func TestDatabaseDeletedWhileServing(t *testing.T) {
+	t.Parallel()
+	dbPath := filepath.Join(t.TempDir(), "auth.db")
+	p := startProcess(t, nil, "--database-path", dbPath)
+	require.Equal(t, http.StatusCreated, p.post(t, "/auth/register", credentials))
+	require.NoError(t, os.Remove(dbPath))
+
+	// Within a few seconds the watcher notices and writes are refused, not lost.
+	deadline := time.Now().Add(10 * time.Second)
+	code := 0
+	for i := 0; time.Now().Before(deadline); i++ {
+		if code = p.post(t, "/auth/register", fmt.Sprintf(`{"email":"after%d@example.com","password":"written after the delete"}`, i)); code == http.StatusServiceUnavailable {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	assert.Contains(t, p.logs.String(), "was deleted while in use")
+	p.stop(t)
+
+	// A restart is clean: a new, empty database.
+	p = startProcess(t, nil, "--database-path", dbPath)
+	assert.Equal(t, http.StatusCreated, p.post(t, "/auth/register", credentials))
+	p.stop(t)
+}

@@ -18,8 +18,9 @@ import (
 )
 
 const (
-	shutdownGrace = 15 * time.Second
-	pruneInterval = 10 * time.Minute
+	shutdownGrace     = 15 * time.Second
+	pruneInterval     = 10 * time.Minute
+	fileCheckInterval = 2 * time.Second
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -100,6 +101,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go handlers.RunPruner(bgCtx, logger, store, cfg.API, pruneInterval)
+	go watchDatabaseFile(bgCtx, logger, store)
 	if snapshots != nil {
 		go snapshots.Run(bgCtx, cfg.BackupInterval)
 	}
@@ -128,6 +130,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	return nil
+}
+
+// watchDatabaseFile notices the database file being deleted, replaced or
+// made read-only under the server, and then stops writes that would be lost.
+func watchDatabaseFile(ctx context.Context, logger *slog.Logger, store *db.Store) {
+	ticker := time.NewTicker(fileCheckInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		if err := store.VerifyFile(ctx); err != nil {
+			logger.Error("database file problem; writes now answer 503 and reads go on; restart the service to recover", "err", err)
+			return
+		}
+	}
 }
 
 // restoreIfMissing restores the newest good snapshot when the database file

@@ -17,6 +17,9 @@ func IsUniqueViolation(err error) bool { return errors.Is(err, sqlite3.CONSTRAIN
 // request: a full disk, a read-only or vanished file, lock contention past
 // the busy timeout, an I/O error. Clients get 503 and may retry.
 func IsUnavailable(err error) bool {
+	if errors.Is(err, ErrWritesRefused) {
+		return true
+	}
 	for _, code := range []sqlite3.ErrorCode{sqlite3.BUSY, sqlite3.LOCKED, sqlite3.FULL, sqlite3.READONLY, sqlite3.IOERR, sqlite3.CANTOPEN} {
 		if errors.Is(err, code) {
 			return true

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
@@ -40,6 +41,9 @@ type Store struct {
 
 	watchMu sync.Mutex
 	watch   *sql.Conn // see DataVersion
+
+	opened        os.FileInfo // the file as opened, for VerifyFile
+	writesRefused atomic.Bool
 }
 
 // Open opens the database at path, creating its directory and file if they
@@ -88,6 +92,9 @@ func open(ctx context.Context, path string) (_ *Store, err error) {
 		return nil, err
 	}
 	s.SchemaVersion = schema.Version
+	if s.opened, err = os.Stat(path); err != nil {
+		return nil, err
+	}
 
 	s.reader, err = sql.Open("sqlite3", dsn(path, true))
 	if err != nil {
