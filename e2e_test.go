@@ -23,6 +23,10 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
+	if url := os.Getenv("SPACEAUTH_TEST_FLOOD"); url != "" {
+		runFlood(url)
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 

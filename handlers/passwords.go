@@ -9,6 +9,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -41,9 +43,10 @@ const (
 var errOverloaded = retryLater(codeUnavailable, 2*time.Second, "the server is busy hashing passwords; try again shortly")
 
 // hasher bounds password hashing: argon2id takes ~19 MiB and tens of
-// milliseconds of one core per hash, so at most `slots` run at once and at
-// most `queue` more wait; anything beyond is refused at once rather than
-// piling up memory and latency.
+// milliseconds of one core per hash, so at most `slots` run at once, and
+// at most `slots+queue` requests that hash are admitted at all (see
+// hashing); anything beyond is refused at once rather than piling up memory
+// and latency.
 type hasher struct {
 	params    argonParams
 	slots     chan struct{}
@@ -60,20 +63,41 @@ func newHasher(params argonParams, slots, queue int) *hasher {
 	return h
 }
 
-func (h *hasher) do(ctx context.Context, fn func()) error {
-	select {
-	case h.admission <- struct{}{}:
-	default:
-		return errOverloaded
+// hashing admits a request that may hash a password, or sheds it with 503
+// before any other work is spent on it.
+func (s *server) hashing(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.hasher.admission <- struct{}{}:
+		default:
+			writeError(w, r, s.logger, errOverloaded)
+			return
+		}
+		defer func() { <-s.hasher.admission }()
+		next(w, r)
 	}
-	defer func() { <-h.admission }()
+}
+
+// do runs fn in a hashing slot, on a thread of its own at a lower CPU
+// priority: during a login flood the kernel then gives the CPU to cheap
+// requests first. The goroutine exits still locked to that thread, so the
+// thread ends with it and its priority never leaks to other work (raising
+// it back would need privileges).
+func (h *hasher) do(ctx context.Context, fn func()) error {
 	select {
 	case h.slots <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	defer func() { <-h.slots }()
-	fn()
+	done := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		lowerThreadPriority()
+		fn()
+		close(done)
+	}()
+	<-done
 	return nil
 }
 
