@@ -15,6 +15,7 @@ import (
 
 	"spaceauth/backup"
 	"spaceauth/db"
+	"spaceauth/handlers"
 )
 
 // runInit creates or upgrades the database, then exits: the successor of
@@ -137,5 +138,41 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintf(stdout, "kept the previous database as %s\n", replaced)
 	}
 	_, err = fmt.Fprintf(stdout, "restored %s from %s\n", cfg.DatabasePath, rest[0])
+	return err
+}
+
+// runSeed fills the database with synthetic users and sessions for
+// benchmarks and demos.
+func runSeed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var users int
+	var tokensPath string
+	cfg, _, err := parseConfig("spaceauth seed", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.IntVar(&users, "users", 1000, "users to add, each with one session")
+		fs.StringVar(&tokensPath, "tokens", "tokens.txt", "file to write the sessions' bearer tokens to, one per line")
+	})
+	if err != nil {
+		return err
+	}
+	if users < 1 {
+		return errors.New("seed: --users must be at least 1")
+	}
+	store, err := openStore(ctx, newLogger(cfg, stderr), cfg.DatabasePath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	f, err := os.Create(tokensPath)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := handlers.Seed(ctx, store, users, f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "added %d users with sessions in %v (password %q); tokens in %s\n", users, time.Since(start).Round(time.Millisecond), handlers.SeedPassword, tokensPath)
 	return err
 }

@@ -28,7 +28,8 @@ type Config struct {
 	Backups *backup.Scheduler
 
 	// HashSlots hashes run at once (default: the CPU count) and HashQueue
-	// more may wait (default: 8 per slot); beyond that, logins get 503.
+	// more requests may wait (default: 32 per slot, about a second at ~30 ms
+	// a hash); beyond that, they get 503. Waiting costs no hash memory.
 	HashSlots int
 	HashQueue int
 	// hashParams replaces defaultParams in tests, where speed matters more.
@@ -58,6 +59,7 @@ type server struct {
 	now      func() time.Time
 	hasher   *hasher
 	throttle *loginThrottle
+	openAPI  []byte // the document, with this build's version
 }
 
 // New returns the API's handler.
@@ -74,10 +76,14 @@ func newServer(logger *slog.Logger, store *db.Store, cfg Config) *server {
 		cfg.HashSlots = runtime.GOMAXPROCS(0)
 	}
 	if cfg.HashQueue <= 0 {
-		cfg.HashQueue = 8 * cfg.HashSlots
+		cfg.HashQueue = 32 * cfg.HashSlots
 	}
 	if cfg.hashParams == (argonParams{}) {
 		cfg.hashParams = defaultParams
+	}
+	openAPI, err := openAPIFor(cfg.Version)
+	if err != nil {
+		panic(err) // embedded at build time, and parsed by every test run
 	}
 	return &server{
 		logger:   logger,
@@ -86,6 +92,7 @@ func newServer(logger *slog.Logger, store *db.Store, cfg Config) *server {
 		now:      func() time.Time { return cfg.Now().UTC() },
 		hasher:   newHasher(cfg.hashParams, cfg.HashSlots, cfg.HashQueue),
 		throttle: newLoginThrottle(),
+		openAPI:  openAPI,
 	}
 }
 
@@ -103,7 +110,7 @@ func (s *server) router() *httprouter.Router {
 		s.logger.Error("handler panicked", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(stack()))
 		writeError(w, r, s.logger, newError(codeInternal, "internal error"))
 	}
-	s.routes(router)
+	s.register(router)
 	return router
 }
 

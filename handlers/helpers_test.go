@@ -117,6 +117,7 @@ func (a *testAPI) do(req request) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	a.handler.ServeHTTP(w, r)
 	assert.Equal(a.t, "nosniff", w.Header().Get("X-Content-Type-Options"))
+	checkAgainstSpec(a.t, r, w)
 	return w
 }
 

@@ -6,32 +6,52 @@ import (
 	"github.com/julienschmidt/httprouter"
 )
 
-// routes lists the whole API surface. Routes that may hash a password go
+type route struct {
+	method, path string
+	handler      http.Handler
+	api          bool // described in openapi.json; false for the docs pages
+}
+
+// routes lists the whole surface. Routes that may hash a password go
 // through s.hashing, which sheds them when the hashing queue is full.
-func (s *server) routes(r *httprouter.Router) {
-	r.Handler(http.MethodGet, "/healthz", s.handle(s.handleHealthz))
-	r.Handler(http.MethodGet, "/readyz", s.handle(s.handleReadyz))
+func (s *server) routes() []route {
+	return []route{
+		{http.MethodGet, "/healthz", s.handle(s.handleHealthz), true},
 
-	r.Handler(http.MethodPost, "/auth/register", s.hashing(s.handle(s.handleRegister)))
-	r.Handler(http.MethodPost, "/auth/login", s.hashing(s.handle(s.handleLogin)))
-	r.Handler(http.MethodPost, "/auth/logout", s.authed(s.handleLogout))
+		{http.MethodGet, "/readyz", s.handle(s.handleReadyz), true},
 
-	r.Handler(http.MethodGet, "/users/me", s.authed(s.handleGetMe))
-	r.Handler(http.MethodPatch, "/users/me", s.hashing(s.authed(s.handleUpdateMe)))
-	r.Handler(http.MethodDelete, "/users/me", s.hashing(s.authed(s.handleDeleteMe)))
-	r.Handler(http.MethodPut, "/users/me/password", s.hashing(s.authed(s.handleChangePassword)))
-	r.Handler(http.MethodGet, "/users/me/sessions", s.authed(s.handleListSessions))
-	r.Handler(http.MethodDelete, "/users/me/sessions", s.authed(s.handleRevokeOtherSessions))
-	r.Handler(http.MethodDelete, "/users/me/sessions/:id", s.authed(s.handleRevokeSession))
+		{http.MethodPost, "/auth/register", s.hashing(s.handle(s.handleRegister)), true},
+		{http.MethodPost, "/auth/login", s.hashing(s.handle(s.handleLogin)), true},
+		{http.MethodPost, "/auth/logout", s.authed(s.handleLogout), true},
 
-	r.Handler(http.MethodGet, "/admin/users", s.adminOnly(s.handleAdminListUsers))
-	r.Handler(http.MethodPost, "/admin/users", s.hashing(s.adminOnly(s.handleAdminCreateUser)))
-	r.Handler(http.MethodGet, "/admin/users/:id", s.adminOnly(s.handleAdminGetUser))
-	r.Handler(http.MethodPatch, "/admin/users/:id", s.hashing(s.adminOnly(s.handleAdminUpdateUser)))
-	r.Handler(http.MethodDelete, "/admin/users/:id", s.adminOnly(s.handleAdminDeleteUser))
-	r.Handler(http.MethodDelete, "/admin/users/:id/sessions", s.adminOnly(s.handleAdminRevokeSessions))
-	r.Handler(http.MethodGet, "/admin/audit", s.adminOnly(s.handleAdminListAudit))
-	r.Handler(http.MethodPost, "/admin/backups", s.adminOnly(s.handleAdminCreateBackup))
-	r.Handler(http.MethodGet, "/admin/backups", s.adminOnly(s.handleAdminListBackups))
-	r.Handler(http.MethodGet, "/admin/backups/:name", s.adminOnly(s.handleAdminDownloadBackup))
+		{http.MethodGet, "/users/me", s.authed(s.handleGetMe), true},
+		{http.MethodPatch, "/users/me", s.hashing(s.authed(s.handleUpdateMe)), true},
+		{http.MethodDelete, "/users/me", s.hashing(s.authed(s.handleDeleteMe)), true},
+		{http.MethodPut, "/users/me/password", s.hashing(s.authed(s.handleChangePassword)), true},
+		{http.MethodGet, "/users/me/sessions", s.authed(s.handleListSessions), true},
+		{http.MethodDelete, "/users/me/sessions", s.authed(s.handleRevokeOtherSessions), true},
+		{http.MethodDelete, "/users/me/sessions/:id", s.authed(s.handleRevokeSession), true},
+
+		{http.MethodGet, "/admin/users", s.adminOnly(s.handleAdminListUsers), true},
+		{http.MethodPost, "/admin/users", s.hashing(s.adminOnly(s.handleAdminCreateUser)), true},
+		{http.MethodGet, "/admin/users/:id", s.adminOnly(s.handleAdminGetUser), true},
+		{http.MethodPatch, "/admin/users/:id", s.hashing(s.adminOnly(s.handleAdminUpdateUser)), true},
+		{http.MethodDelete, "/admin/users/:id", s.adminOnly(s.handleAdminDeleteUser), true},
+		{http.MethodDelete, "/admin/users/:id/sessions", s.adminOnly(s.handleAdminRevokeSessions), true},
+		{http.MethodGet, "/admin/audit", s.adminOnly(s.handleAdminListAudit), true},
+		{http.MethodPost, "/admin/backups", s.adminOnly(s.handleAdminCreateBackup), true},
+		{http.MethodGet, "/admin/backups", s.adminOnly(s.handleAdminListBackups), true},
+		{http.MethodGet, "/admin/backups/:name", s.adminOnly(s.handleAdminDownloadBackup), true},
+
+		{http.MethodGet, "/openapi.json", s.handle(s.handleOpenAPI), false},
+		{http.MethodGet, "/docs", s.handle(docsPage(swaggerPage)), false},
+		{http.MethodGet, "/redoc", s.handle(docsPage(redocPage)), false},
+		{http.MethodGet, "/docs/assets/:file", s.handle(s.handleDocsAsset), false},
+	}
+}
+
+func (s *server) register(r *httprouter.Router) {
+	for _, rt := range s.routes() {
+		r.Handler(rt.method, rt.path, rt.handler)
+	}
 }
