@@ -97,7 +97,7 @@ func TestOpenAPIIsServedWithTheBuildVersion(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
 	var doc struct {
-		Info struct{ Version string }
+		Info  struct{ Version string }
 		Paths map[string]any
 	}
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &doc))
