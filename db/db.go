@@ -24,6 +24,9 @@ func New(db DBTX) *Queries {
 func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	q := Queries{db: db}
 	var err error
+	if q.authenticateTokenStmt, err = db.PrepareContext(ctx, authenticateToken); err != nil {
+		return nil, fmt.Errorf("error preparing query AuthenticateToken: %w", err)
+	}
 	if q.countEnabledAdminsStmt, err = db.PrepareContext(ctx, countEnabledAdmins); err != nil {
 		return nil, fmt.Errorf("error preparing query CountEnabledAdmins: %w", err)
 	}
@@ -53,9 +56,6 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.deleteUserSessionsStmt, err = db.PrepareContext(ctx, deleteUserSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteUserSessions: %w", err)
-	}
-	if q.getLiveSessionStmt, err = db.PrepareContext(ctx, getLiveSession); err != nil {
-		return nil, fmt.Errorf("error preparing query GetLiveSession: %w", err)
 	}
 	if q.getUserByEmailStmt, err = db.PrepareContext(ctx, getUserByEmail); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserByEmail: %w", err)
@@ -92,6 +92,11 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 
 func (q *Queries) Close() error {
 	var err error
+	if q.authenticateTokenStmt != nil {
+		if cerr := q.authenticateTokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing authenticateTokenStmt: %w", cerr)
+		}
+	}
 	if q.countEnabledAdminsStmt != nil {
 		if cerr := q.countEnabledAdminsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countEnabledAdminsStmt: %w", cerr)
@@ -140,11 +145,6 @@ func (q *Queries) Close() error {
 	if q.deleteUserSessionsStmt != nil {
 		if cerr := q.deleteUserSessionsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteUserSessionsStmt: %w", cerr)
-		}
-	}
-	if q.getLiveSessionStmt != nil {
-		if cerr := q.getLiveSessionStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing getLiveSessionStmt: %w", cerr)
 		}
 	}
 	if q.getUserByEmailStmt != nil {
@@ -236,6 +236,7 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 type Queries struct {
 	db                          DBTX
 	tx                          *sql.Tx
+	authenticateTokenStmt       *sql.Stmt
 	countEnabledAdminsStmt      *sql.Stmt
 	createAuditEventStmt        *sql.Stmt
 	createSessionStmt           *sql.Stmt
@@ -246,7 +247,6 @@ type Queries struct {
 	deleteSessionStmt           *sql.Stmt
 	deleteUserStmt              *sql.Stmt
 	deleteUserSessionsStmt      *sql.Stmt
-	getLiveSessionStmt          *sql.Stmt
 	getUserByEmailStmt          *sql.Stmt
 	getUserByIDStmt             *sql.Stmt
 	listAuditEventsStmt         *sql.Stmt
@@ -263,6 +263,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
 		db:                          tx,
 		tx:                          tx,
+		authenticateTokenStmt:       q.authenticateTokenStmt,
 		countEnabledAdminsStmt:      q.countEnabledAdminsStmt,
 		createAuditEventStmt:        q.createAuditEventStmt,
 		createSessionStmt:           q.createSessionStmt,
@@ -273,7 +274,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		deleteSessionStmt:           q.deleteSessionStmt,
 		deleteUserStmt:              q.deleteUserStmt,
 		deleteUserSessionsStmt:      q.deleteUserSessionsStmt,
-		getLiveSessionStmt:          q.getLiveSessionStmt,
 		getUserByEmailStmt:          q.getUserByEmailStmt,
 		getUserByIDStmt:             q.getUserByIDStmt,
 		listAuditEventsStmt:         q.listAuditEventsStmt,

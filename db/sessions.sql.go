@@ -7,8 +7,59 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
+
+const authenticateToken = `-- name: AuthenticateToken :one
+SELECT sessions.id AS session_id, sessions.last_used_at,
+       users.id, users.email, users.name, users.role, users.disabled,
+       users.created_at, users.updated_at, users.last_login_at
+FROM sessions JOIN users ON users.id = sessions.user_id
+WHERE sessions.token_hash = ?1
+  AND sessions.expires_at > ?2
+  AND sessions.last_used_at > ?3
+`
+
+type AuthenticateTokenParams struct {
+	TokenHash []byte
+	Now       time.Time
+	IdleSince time.Time
+}
+
+type AuthenticateTokenRow struct {
+	SessionID   string
+	LastUsedAt  time.Time
+	ID          string
+	Email       string
+	Name        string
+	Role        string
+	Disabled    bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	LastLoginAt sql.NullTime
+}
+
+// AuthenticateToken finds the session a token opens, with its user, if
+// neither its lifetime nor its idle timeout has passed. It runs on every
+// authenticated request, so it reads only what that needs: no password hash.
+func (q *Queries) AuthenticateToken(ctx context.Context, arg AuthenticateTokenParams) (AuthenticateTokenRow, error) {
+	row := q.queryRow(ctx, q.authenticateTokenStmt, authenticateToken, arg.TokenHash, arg.Now, arg.IdleSince)
+	var i AuthenticateTokenRow
+	err := row.Scan(
+		&i.SessionID,
+		&i.LastUsedAt,
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.Role,
+		&i.Disabled,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastLoginAt,
+	)
+	return i, err
+}
 
 const createSession = `-- name: CreateSession :exec
 INSERT INTO sessions (id, user_id, token_hash, created_at, last_used_at, expires_at, user_agent, ip)
@@ -95,52 +146,6 @@ DELETE FROM sessions WHERE user_id = ?
 func (q *Queries) DeleteUserSessions(ctx context.Context, userID string) error {
 	_, err := q.exec(ctx, q.deleteUserSessionsStmt, deleteUserSessions, userID)
 	return err
-}
-
-const getLiveSession = `-- name: GetLiveSession :one
-SELECT sessions.id, sessions.user_id, sessions.token_hash, sessions.created_at, sessions.last_used_at, sessions.expires_at, sessions.user_agent, sessions.ip, users.id, users.email, users.name, users.password_hash, users.role, users.disabled, users.created_at, users.updated_at, users.last_login_at
-FROM sessions JOIN users ON users.id = sessions.user_id
-WHERE sessions.token_hash = ?1
-  AND sessions.expires_at > ?2
-  AND sessions.last_used_at > ?3
-`
-
-type GetLiveSessionParams struct {
-	TokenHash []byte
-	Now       time.Time
-	IdleSince time.Time
-}
-
-type GetLiveSessionRow struct {
-	Session Session
-	User    User
-}
-
-// GetLiveSession finds the session a token opens, with its user, if neither
-// its lifetime nor its idle timeout has passed.
-func (q *Queries) GetLiveSession(ctx context.Context, arg GetLiveSessionParams) (GetLiveSessionRow, error) {
-	row := q.queryRow(ctx, q.getLiveSessionStmt, getLiveSession, arg.TokenHash, arg.Now, arg.IdleSince)
-	var i GetLiveSessionRow
-	err := row.Scan(
-		&i.Session.ID,
-		&i.Session.UserID,
-		&i.Session.TokenHash,
-		&i.Session.CreatedAt,
-		&i.Session.LastUsedAt,
-		&i.Session.ExpiresAt,
-		&i.Session.UserAgent,
-		&i.Session.Ip,
-		&i.User.ID,
-		&i.User.Email,
-		&i.User.Name,
-		&i.User.PasswordHash,
-		&i.User.Role,
-		&i.User.Disabled,
-		&i.User.CreatedAt,
-		&i.User.UpdatedAt,
-		&i.User.LastLoginAt,
-	)
-	return i, err
 }
 
 const listLiveSessions = `-- name: ListLiveSessions :many

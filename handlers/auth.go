@@ -17,10 +17,11 @@ const touchInterval = time.Minute
 
 var errBadCredentials = newError(codeUnauthorized, "the email or password is incorrect")
 
-// principal is the authenticated caller.
+// principal is the authenticated caller. user carries no password hash:
+// checkPassword reads it when a handler needs it.
 type principal struct {
-	user    db.User
-	session db.Session
+	user      db.User
+	sessionID string
 }
 
 type authedFunc func(w http.ResponseWriter, r *http.Request, p principal) error
@@ -42,7 +43,7 @@ func (s *server) authenticate(r *http.Request) (principal, error) {
 		return principal{}, errUnauthenticated
 	}
 	ctx, now := r.Context(), s.now()
-	row, err := s.store.Read.GetLiveSession(ctx, db.GetLiveSessionParams{
+	row, err := s.store.Read.AuthenticateToken(ctx, db.AuthenticateTokenParams{
 		TokenHash: hash, Now: now, IdleSince: now.Add(-s.cfg.SessionIdleTimeout),
 	})
 	if db.IsNotFound(err) {
@@ -51,16 +52,19 @@ func (s *server) authenticate(r *http.Request) (principal, error) {
 	if err != nil {
 		return principal{}, err
 	}
-	if row.User.Disabled {
+	if row.Disabled {
 		return principal{}, newError(codeForbidden, "this account is disabled")
 	}
-	if now.Sub(row.Session.LastUsedAt) >= touchInterval {
+	if now.Sub(row.LastUsedAt) >= touchInterval {
 		// A failed touch only shortens the idle window; the request can go on.
-		if err := s.store.Write.TouchSession(ctx, db.TouchSessionParams{LastUsedAt: now, ID: row.Session.ID}); err != nil {
+		if err := s.store.Write.TouchSession(ctx, db.TouchSessionParams{LastUsedAt: now, ID: row.SessionID}); err != nil {
 			s.logger.Warn("could not record session use", "err", err)
 		}
 	}
-	return principal{user: row.User, session: row.Session}, nil
+	return principal{sessionID: row.SessionID, user: db.User{
+		ID: row.ID, Email: row.Email, Name: row.Name, Role: row.Role, Disabled: row.Disabled,
+		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, LastLoginAt: row.LastLoginAt,
+	}}, nil
 }
 
 type credentials struct {
@@ -271,7 +275,7 @@ func readLogin(w http.ResponseWriter, r *http.Request) (email, password string, 
 func (s *server) handleLogout(w http.ResponseWriter, r *http.Request, p principal) error {
 	ctx := r.Context()
 	err := s.store.Tx(ctx, func(q *db.Queries) error {
-		if _, err := q.DeleteSession(ctx, db.DeleteSessionParams{ID: p.session.ID, UserID: p.user.ID}); err != nil {
+		if _, err := q.DeleteSession(ctx, db.DeleteSessionParams{ID: p.sessionID, UserID: p.user.ID}); err != nil {
 			return err
 		}
 		return s.audit(r.Context(), q, s.requestActor(r, ""), eventLogout, p.user.ID)

@@ -69,13 +69,13 @@ func BenchmarkBearerTokenHash(b *testing.B) {
 	}
 }
 
-func BenchmarkGetLiveSession(b *testing.B) {
+func BenchmarkAuthenticateToken(b *testing.B) {
 	api, tokens := seededAPI(b, 1000)
 	now := api.clock.Now()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		_, err := api.store.Read.GetLiveSession(b.Context(), db.GetLiveSessionParams{TokenHash: hashToken(tokens[i%len(tokens)]), Now: now, IdleSince: now.Add(-api.server.cfg.SessionIdleTimeout)})
+		_, err := api.store.Read.AuthenticateToken(b.Context(), db.AuthenticateTokenParams{TokenHash: hashToken(tokens[i%len(tokens)]), Now: now, IdleSince: now.Add(-api.server.cfg.SessionIdleTimeout)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -48,7 +48,7 @@ func (s *server) handleUpdateMe(w http.ResponseWriter, r *http.Request, p princi
 		return err
 	}
 	if emailChanged {
-		if err := s.checkPassword(ctx, p.user, *req.CurrentPassword, "current_password"); err != nil {
+		if err := s.checkPassword(ctx, p.user.ID, *req.CurrentPassword, "current_password"); err != nil {
 			return err
 		}
 	}
@@ -75,7 +75,11 @@ func (s *server) handleUpdateMe(w http.ResponseWriter, r *http.Request, p princi
 
 // checkPassword verifies a user's password, reporting a mismatch as a
 // validation failure on field.
-func (s *server) checkPassword(ctx context.Context, u db.User, password, field string) error {
+func (s *server) checkPassword(ctx context.Context, userID, password, field string) error {
+	u, err := s.store.Read.GetUserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
 	ok, _, err := s.hasher.verify(ctx, normalizePassword(password), u.PasswordHash)
 	if err != nil {
 		return err
@@ -109,7 +113,7 @@ func (s *server) handleChangePassword(w http.ResponseWriter, r *http.Request, p 
 		return err
 	}
 	ctx := r.Context()
-	if err := s.checkPassword(ctx, p.user, *req.CurrentPassword, "current_password"); err != nil {
+	if err := s.checkPassword(ctx, p.user.ID, *req.CurrentPassword, "current_password"); err != nil {
 		return err
 	}
 	hash, err := s.hasher.hash(ctx, newPassword)
@@ -121,7 +125,7 @@ func (s *server) handleChangePassword(w http.ResponseWriter, r *http.Request, p 
 			return err
 		}
 		// Whoever else holds a session may be the reason for the change.
-		if err := q.DeleteOtherUserSessions(ctx, db.DeleteOtherUserSessionsParams{UserID: p.user.ID, KeepID: p.session.ID}); err != nil {
+		if err := q.DeleteOtherUserSessions(ctx, db.DeleteOtherUserSessionsParams{UserID: p.user.ID, KeepID: p.sessionID}); err != nil {
 			return err
 		}
 		return s.audit(r.Context(), q, s.requestActor(r, ""), eventPasswordChange, p.user.ID)
@@ -145,7 +149,7 @@ func (s *server) handleDeleteMe(w http.ResponseWriter, r *http.Request, p princi
 		return invalidField("password", "is required")
 	}
 	ctx := r.Context()
-	if err := s.checkPassword(ctx, p.user, *req.Password, "password"); err != nil {
+	if err := s.checkPassword(ctx, p.user.ID, *req.Password, "password"); err != nil {
 		return err
 	}
 	err = s.store.Tx(ctx, func(q *db.Queries) error {
@@ -204,7 +208,7 @@ func (s *server) handleListSessions(w http.ResponseWriter, r *http.Request, p pr
 	for _, row := range rows {
 		out = append(out, session{
 			ID: row.ID, CreatedAt: row.CreatedAt.UTC(), LastUsedAt: row.LastUsedAt.UTC(), ExpiresAt: row.ExpiresAt.UTC(),
-			UserAgent: row.UserAgent, IP: row.Ip, Current: row.ID == p.session.ID,
+			UserAgent: row.UserAgent, IP: row.Ip, Current: row.ID == p.sessionID,
 		})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
@@ -236,7 +240,7 @@ func (s *server) handleRevokeSession(w http.ResponseWriter, r *http.Request, p p
 func (s *server) handleRevokeOtherSessions(w http.ResponseWriter, r *http.Request, p principal) error {
 	ctx := r.Context()
 	err := s.store.Tx(ctx, func(q *db.Queries) error {
-		if err := q.DeleteOtherUserSessions(ctx, db.DeleteOtherUserSessionsParams{UserID: p.user.ID, KeepID: p.session.ID}); err != nil {
+		if err := q.DeleteOtherUserSessions(ctx, db.DeleteOtherUserSessionsParams{UserID: p.user.ID, KeepID: p.sessionID}); err != nil {
 			return err
 		}
 		return s.audit(r.Context(), q, s.requestActor(r, ""), eventOtherSessionRevoke, p.user.ID)

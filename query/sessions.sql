@@ -2,10 +2,13 @@
 INSERT INTO sessions (id, user_id, token_hash, created_at, last_used_at, expires_at, user_agent, ip)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?);
 
--- GetLiveSession finds the session a token opens, with its user, if neither
--- its lifetime nor its idle timeout has passed.
--- name: GetLiveSession :one
-SELECT sqlc.embed(sessions), sqlc.embed(users)
+-- AuthenticateToken finds the session a token opens, with its user, if
+-- neither its lifetime nor its idle timeout has passed. It runs on every
+-- authenticated request, so it reads only what that needs: no password hash.
+-- name: AuthenticateToken :one
+SELECT sessions.id AS session_id, sessions.last_used_at,
+       users.id, users.email, users.name, users.role, users.disabled,
+       users.created_at, users.updated_at, users.last_login_at
 FROM sessions JOIN users ON users.id = sessions.user_id
 WHERE sessions.token_hash = sqlc.arg(token_hash)
   AND sessions.expires_at > sqlc.arg(now)
