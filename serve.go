@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -23,9 +22,6 @@ const (
 	shutdownGrace     = 15 * time.Second
 	pruneInterval     = 10 * time.Minute
 	fileCheckInterval = 2 * time.Second
-
-	memoryBase = 24 << 20    // measured idle RSS is ~13 MB
-	hashMemory = 19456 << 10 // argon2id m=19456 KiB
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -51,14 +47,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	runtime.GOMAXPROCS(cpus + cfg.API.HashSlots)
 	defer runtime.GOMAXPROCS(cpus)
-	// Each hash leaves ~19 MiB of garbage; without a limit the heap grows to
-	// twice its peak before collecting. Bound it to a base plus two hash
-	// buffers per slot (the one in use and the last one's garbage), unless
-	// the operator set GOMEMLIMIT. Measured: one buffer per slot made the
-	// collector run so often that logins fell from 32/s to 24/s.
-	if getenv("GOMEMLIMIT") == "" {
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(memoryBase + 2*cfg.API.HashSlots*hashMemory)))
-	}
 
 	if err := backup.CheckPlacement(cfg.DatabasePath, cfg.BackupDir, cfg.AllowNetworkFS); err != nil {
 		return err

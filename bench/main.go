@@ -246,6 +246,7 @@ func measure(p *process, path, script, conns string, duration time.Duration, env
 	if err != nil {
 		return result{}, err
 	}
+	settle(p.pid)
 	var r result
 	text := string(out)
 	m := reqsRe.FindStringSubmatch(text)
@@ -359,6 +360,19 @@ func coldStart(server, work string) (time.Duration, float64, error) {
 	}
 	slices.Sort(times)
 	return times[2].Round(time.Millisecond), idle, nil
+}
+
+// settle waits until the server is idle (logins queued when wrk stopped
+// still finish), so one scenario's tail is not counted in the next.
+func settle(pid int) {
+	for range 100 {
+		before, _ := cpuTime(pid)
+		time.Sleep(200 * time.Millisecond)
+		after, _ := cpuTime(pid)
+		if after-before <= 10*time.Millisecond {
+			return
+		}
+	}
 }
 
 // cpuTime is a process's user+system CPU time from /proc/PID/stat.

@@ -18,13 +18,11 @@ SELECT sessions.id AS session_id, sessions.last_used_at,
 FROM sessions JOIN users ON users.id = sessions.user_id
 WHERE sessions.token_hash = ?1
   AND sessions.expires_at > ?2
-  AND sessions.last_used_at > ?3
 `
 
 type AuthenticateTokenParams struct {
 	TokenHash []byte
 	Now       time.Time
-	IdleSince time.Time
 }
 
 type AuthenticateTokenRow struct {
@@ -40,11 +38,12 @@ type AuthenticateTokenRow struct {
 	LastLoginAt sql.NullTime
 }
 
-// AuthenticateToken finds the session a token opens, with its user, if
-// neither its lifetime nor its idle timeout has passed. It runs on every
+// AuthenticateToken finds the session a token opens, with its user, if its
+// lifetime has not passed; the caller checks the idle timeout, because the
+// newest use may still be waiting to be written. It runs on every
 // authenticated request, so it reads only what that needs: no password hash.
 func (q *Queries) AuthenticateToken(ctx context.Context, arg AuthenticateTokenParams) (AuthenticateTokenRow, error) {
-	row := q.queryRow(ctx, q.authenticateTokenStmt, authenticateToken, arg.TokenHash, arg.Now, arg.IdleSince)
+	row := q.queryRow(ctx, q.authenticateTokenStmt, authenticateToken, arg.TokenHash, arg.Now)
 	var i AuthenticateTokenRow
 	err := row.Scan(
 		&i.SessionID,

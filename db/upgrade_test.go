@@ -132,7 +132,7 @@ func TestUpgradeFromV1MatchesFreshSchema(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, u2.Disabled)
 	at := time.Date(2025, 6, 1, 12, 30, 0, 0, time.UTC)
-	live, err := upgraded.Read.AuthenticateToken(ctx, db.AuthenticateTokenParams{TokenHash: []byte{1, 2}, Now: at, IdleSince: at.Add(-time.Hour)})
+	live, err := upgraded.Read.AuthenticateToken(ctx, db.AuthenticateTokenParams{TokenHash: []byte{1, 2}, Now: at})
 	require.NoError(t, err)
 	assert.Equal(t, "s1", live.SessionID)
 	assert.Equal(t, "u1", live.ID)

@@ -260,6 +260,7 @@ func TestSessionUseIsWrittenAtMostOncePerMinute(t *testing.T) {
 	api := newTestAPI(t)
 	token := api.signUp("touch@example.com")
 	lastUsed := func() time.Time {
+		require.NoError(t, api.server.touches.flush(t.Context()))
 		var at time.Time
 		require.NoError(t, api.store.ReadDB().QueryRow("SELECT last_used_at FROM sessions").Scan(&at))
 		return at
@@ -267,10 +268,28 @@ func TestSessionUseIsWrittenAtMostOncePerMinute(t *testing.T) {
 	start := lastUsed()
 	api.clock.Advance(30 * time.Second)
 	api.do(request{method: "GET", path: "/users/me", token: token})
-	assert.Equal(t, start, lastUsed())
+	assert.Equal(t, start, lastUsed(), "used again within the minute: nothing recorded")
 	api.clock.Advance(31 * time.Second)
 	api.do(request{method: "GET", path: "/users/me", token: token})
 	assert.Equal(t, start.Add(61*time.Second), lastUsed())
+}
+
+func TestSessionUsesAreWrittenInBatches(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	tokens := []string{api.signUp("a@example.com"), api.signUp("b@example.com")}
+	before := countRows(t, api.store, "sessions")
+	api.clock.Advance(2 * time.Minute)
+	for _, tok := range tokens {
+		require.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: tok}).Code)
+	}
+	// The first use after the flush interval started a background flush of
+	// everything pending; a direct flush settles whatever it did not take.
+	require.NoError(t, api.server.touches.flush(t.Context()))
+	var touched int
+	require.NoError(t, api.store.ReadDB().QueryRow("SELECT count(*) FROM sessions WHERE last_used_at = ?", api.clock.Now()).Scan(&touched))
+	assert.Equal(t, len(tokens), touched)
+	assert.Equal(t, before, countRows(t, api.store, "sessions"))
 }
 
 func TestLegacyBcryptUserLogsInAndIsRehashed(t *testing.T) {

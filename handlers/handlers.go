@@ -59,6 +59,7 @@ type server struct {
 	now      func() time.Time
 	hasher   *hasher
 	throttle *loginThrottle
+	touches  *touches
 	openAPI  []byte // the document, with this build's version
 }
 
@@ -92,6 +93,7 @@ func newServer(logger *slog.Logger, store *db.Store, cfg Config) *server {
 		now:      func() time.Time { return cfg.Now().UTC() },
 		hasher:   newHasher(cfg.hashParams, cfg.HashSlots, cfg.HashQueue),
 		throttle: newLoginThrottle(),
+		touches:  newTouches(store, logger),
 		openAPI:  openAPI,
 	}
 }

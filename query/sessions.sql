@@ -2,8 +2,9 @@
 INSERT INTO sessions (id, user_id, token_hash, created_at, last_used_at, expires_at, user_agent, ip)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?);
 
--- AuthenticateToken finds the session a token opens, with its user, if
--- neither its lifetime nor its idle timeout has passed. It runs on every
+-- AuthenticateToken finds the session a token opens, with its user, if its
+-- lifetime has not passed; the caller checks the idle timeout, because the
+-- newest use may still be waiting to be written. It runs on every
 -- authenticated request, so it reads only what that needs: no password hash.
 -- name: AuthenticateToken :one
 SELECT sessions.id AS session_id, sessions.last_used_at,
@@ -11,8 +12,7 @@ SELECT sessions.id AS session_id, sessions.last_used_at,
        users.created_at, users.updated_at, users.last_login_at
 FROM sessions JOIN users ON users.id = sessions.user_id
 WHERE sessions.token_hash = sqlc.arg(token_hash)
-  AND sessions.expires_at > sqlc.arg(now)
-  AND sessions.last_used_at > sqlc.arg(idle_since);
+  AND sessions.expires_at > sqlc.arg(now);
 
 -- name: TouchSession :exec
 UPDATE sessions SET last_used_at = ? WHERE id = ?;
