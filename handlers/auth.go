@@ -43,6 +43,7 @@ func (s *server) authenticate(r *http.Request) (principal, error) {
 		return principal{}, errUnauthenticated
 	}
 	ctx, now := r.Context(), s.now()
+	pending := s.touches.pendingUse(hash)
 	row, err := s.store.Read.AuthenticateToken(ctx, db.AuthenticateTokenParams{TokenHash: hash, Now: now})
 	if db.IsNotFound(err) {
 		return principal{}, errUnauthenticated
@@ -53,12 +54,15 @@ func (s *server) authenticate(r *http.Request) (principal, error) {
 	if row.Disabled {
 		return principal{}, newError(codeForbidden, "this account is disabled")
 	}
-	lastUsed := s.touches.lastUse(row.SessionID, row.LastUsedAt)
+	lastUsed := row.LastUsedAt
+	if pending.After(lastUsed) {
+		lastUsed = pending
+	}
 	if !lastUsed.After(now.Add(-s.cfg.SessionIdleTimeout)) {
 		return principal{}, errUnauthenticated
 	}
 	if now.Sub(lastUsed) >= min(touchInterval, s.cfg.SessionIdleTimeout/4) {
-		s.touches.record(row.SessionID, now)
+		s.touches.record(hash, row.SessionID, now)
 	}
 	return principal{sessionID: row.SessionID, user: db.User{
 		ID: row.ID, Email: row.Email, Name: row.Name, Role: row.Role, Disabled: row.Disabled,

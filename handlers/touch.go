@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -22,23 +23,37 @@ type touches struct {
 	store  *db.Store
 	logger *slog.Logger
 
-	flushMu sync.Mutex // one flush at a time, so a flush returns only after earlier ones
+	flushMu sync.Mutex // one flush at a time
 
 	mu        sync.Mutex
-	pending   map[string]time.Time // session id -> last use
+	pending   map[string]use // by token hash, known before the session is read
 	lastFlush time.Time
 	flushing  bool
 }
 
+type use struct {
+	sessionID string
+	at        time.Time
+}
+
 func newTouches(store *db.Store, logger *slog.Logger) *touches {
-	return &touches{store: store, logger: logger, pending: map[string]time.Time{}}
+	return &touches{store: store, logger: logger, pending: map[string]use{}}
+}
+
+// pendingUse returns the newest unwritten use of the session a token opens.
+// Call it before reading the session: a use leaves the pending set only
+// after it is committed, so the later read then sees it either way.
+func (t *touches) pendingUse(tokenHash []byte) time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.pending[string(tokenHash)].at
 }
 
 // record notes a session's use at now and, when the interval has passed,
 // starts writing the batch in the background.
-func (t *touches) record(sessionID string, now time.Time) {
+func (t *touches) record(tokenHash []byte, sessionID string, now time.Time) {
 	t.mu.Lock()
-	t.pending[sessionID] = now
+	t.pending[string(tokenHash)] = use{sessionID: sessionID, at: now}
 	due := !t.flushing && now.Sub(t.lastFlush) >= touchFlushInterval
 	if due {
 		t.flushing = true
@@ -54,29 +69,17 @@ func (t *touches) record(sessionID string, now time.Time) {
 	}
 }
 
-// lastUse is the later of stored, the use time in the database, and a use
-// still waiting to be written.
-func (t *touches) lastUse(sessionID string, stored time.Time) time.Time {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if pending, ok := t.pending[sessionID]; ok && pending.After(stored) {
-		return pending
-	}
-	return stored
-}
-
-// flush writes the pending uses in one transaction. Failed ones stay
-// pending for the next flush.
+// flush writes the pending uses in one transaction. They stay pending (and
+// visible to pendingUse) until it commits; failed ones wait for the next.
 func (t *touches) flush(ctx context.Context) error {
 	t.flushMu.Lock()
 	defer t.flushMu.Unlock()
 	t.mu.Lock()
-	batch := t.pending
-	t.pending = map[string]time.Time{}
+	batch := maps.Clone(t.pending)
 	t.mu.Unlock()
 	err := t.store.Tx(ctx, func(q *db.Queries) error {
-		for id, at := range batch {
-			if err := q.TouchSession(ctx, db.TouchSessionParams{LastUsedAt: at, ID: id}); err != nil {
+		for _, u := range batch {
+			if err := q.TouchSession(ctx, db.TouchSessionParams{LastUsedAt: u.at, ID: u.sessionID}); err != nil {
 				return err
 			}
 		}
@@ -85,10 +88,10 @@ func (t *touches) flush(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.flushing = false
-	if err != nil {
-		for id, at := range batch {
-			if later, ok := t.pending[id]; !ok || later.Before(at) {
-				t.pending[id] = at
+	if err == nil {
+		for hash, u := range batch {
+			if t.pending[hash] == u { // not used again meanwhile
+				delete(t.pending, hash)
 			}
 		}
 	}
