@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -268,4 +269,30 @@ func TestBusyPortIsAClearError(t *testing.T) {
 	port := s.url[strings.LastIndex(s.url, ":")+1:]
 	err := run(t.Context(), []string{"spaceauth", "--host", "127.0.0.1", "--port", port, "--database-path", filepath.Join(t.TempDir(), "b.db")}, env(), nil, io.Discard, io.Discard)
 	assert.ErrorContains(t, err, "address already in use")
+}
+
+func TestInitUpgradesAnOlderDatabase(t *testing.T) {
+	t.Parallel()
+	dbPath := filepath.Join(t.TempDir(), "auth.db")
+	require.NoError(t, run(t.Context(), []string{"spaceauth", "init", "--database-path", dbPath}, env(), nil, io.Discard, io.Discard))
+	// Turn it back into a version 1 database: the column step 0002 adds, gone.
+	conn, err := sql.Open("sqlite3", "file:"+dbPath)
+	require.NoError(t, err)
+	_, err = conn.Exec("ALTER TABLE users DROP COLUMN last_login_at; PRAGMA user_version = 1")
+	require.NoError(t, err)
+	require.NoError(t, conn.Close())
+
+	var out bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"spaceauth", "init", "--dry-run", "--database-path", dbPath}, env(), nil, &out, io.Discard))
+	assert.Equal(t, dbPath+": schema version 1, target 2\nwould apply 0002_users_last_login_at.sql (to version 2)\n", out.String())
+
+	out.Reset()
+	logs := &syncBuffer{addrs: make(chan string, 1)}
+	require.NoError(t, run(t.Context(), []string{"spaceauth", "init", "--database-path", dbPath}, env(), nil, &out, logs))
+	assert.Equal(t, dbPath+": schema version 2\n", out.String())
+	assert.Contains(t, logs.String(), "0002_users_last_login_at.sql")
+	copies, err := filepath.Glob(dbPath + ".pre-v2-*")
+	require.NoError(t, err)
+	assert.Len(t, copies, 1, "a copy was taken before upgrading, and the log says where")
+	assert.Contains(t, logs.String(), copies[0])
 }
