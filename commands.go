@@ -84,6 +84,17 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 	return nil
 }
 
+// openExisting opens the configured database for a command that works on
+// one: it must not conjure up an empty database by accident.
+func openExisting(ctx context.Context, cfg config, stderr io.Writer) (*db.Store, error) {
+	if _, err := os.Stat(cfg.DatabasePath); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("database %s does not exist; start the server or run spaceauth init first", cfg.DatabasePath)
+	} else if err != nil {
+		return nil, fmt.Errorf("database %s: %w", cfg.DatabasePath, err)
+	}
+	return openStore(ctx, newLogger(cfg, stderr), cfg.DatabasePath)
+}
+
 // runBackup writes a snapshot of the database, safe while the server runs:
 // to DEST, or as a new snapshot in BACKUP_DIR.
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -97,10 +108,7 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if len(rest) == 0 && cfg.BackupDir == "" {
 		return errors.New("backup: give a destination file or set BACKUP_DIR")
 	}
-	if _, err := os.Stat(cfg.DatabasePath); err != nil {
-		return fmt.Errorf("database %s: %w", cfg.DatabasePath, err)
-	}
-	store, err := openStore(ctx, newLogger(cfg, stderr), cfg.DatabasePath)
+	store, err := openExisting(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

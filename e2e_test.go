@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -116,23 +117,27 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "auth.db")
+	_, err := command(t, env(), "", "backup", "--database-path", dbPath, filepath.Join(dir, "early.db"))
+	assert.ErrorContains(t, err, "does not exist", "backing up nothing is an error, and creates no database")
+	assert.NoFileExists(t, dbPath)
+
 	p := startProcess(t, nil, "--database-path", dbPath)
 	require.Equal(t, http.StatusCreated, p.post(t, "/auth/register", credentials))
 
 	// backup works while the server runs; restore refuses.
 	snapshot := filepath.Join(dir, "manual.db")
-	out, err := cli2(t, "backup", "--database-path", dbPath, snapshot)
+	out, err := command(t, env(), "", "backup", "--database-path", dbPath, snapshot)
 	require.NoError(t, err)
 	assert.Contains(t, out, "wrote "+snapshot)
-	_, err = cli2(t, "restore", "--database-path", dbPath, snapshot)
+	_, err = command(t, env(), "", "restore", "--database-path", dbPath, snapshot)
 	assert.ErrorContains(t, err, "server is using this database")
-	_, err = cli2(t, "backup", "--database-path", dbPath)
+	_, err = command(t, env(), "", "backup", "--database-path", dbPath)
 	assert.ErrorContains(t, err, "BACKUP_DIR")
 
 	require.Equal(t, http.StatusCreated, p.post(t, "/auth/register", `{"email":"later@example.com","password":"registered after the backup"}`))
 	p.stop(t)
 
-	out, err = cli2(t, "restore", "--database-path", dbPath, snapshot)
+	out, err = command(t, env(), "", "restore", "--database-path", dbPath, snapshot)
 	require.NoError(t, err)
 	assert.Contains(t, out, "kept the previous database as "+dbPath+".replaced-")
 
@@ -144,7 +149,7 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 func TestRefusesDatabaseInsideBackupDir(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	_, err := cli2(t, "serve", "--database-path", filepath.Join(dir, "auth.db"), "--backup-dir", dir)
+	_, err := command(t, env(), "", "serve", "--database-path", filepath.Join(dir, "auth.db"), "--backup-dir", dir)
 	assert.ErrorContains(t, err, "inside BACKUP_DIR")
 }
 
@@ -155,11 +160,11 @@ func TestSpaceWithoutBackupsWarns(t *testing.T) {
 	p.stop(t)
 }
 
-// cli2 runs a command in-process with the given arguments.
-func cli2(t *testing.T, args ...string) (string, error) {
+// command runs the program in-process and returns its output and error.
+func command(t *testing.T, getenv func(string) string, stdin string, args ...string) (string, error) {
 	t.Helper()
 	var out strings.Builder
-	err := run(t.Context(), append([]string{"spaceauth"}, args...), env(), nil, &out, &strings.Builder{})
+	err := run(t.Context(), append([]string{"spaceauth"}, args...), getenv, strings.NewReader(stdin), &out, io.Discard)
 	return out.String(), err
 }
 

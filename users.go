@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -55,13 +54,7 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	if command != "list" && strings.TrimSpace(email) == "" {
 		return fmt.Errorf("users %s: --email is required", command)
 	}
-	// An admin command must not conjure up an empty database by accident.
-	if _, err := os.Stat(cfg.DatabasePath); errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("database %s does not exist; start the server or run spaceauth init first", cfg.DatabasePath)
-	} else if err != nil {
-		return fmt.Errorf("database %s: %w", cfg.DatabasePath, err)
-	}
-	store, err := openStore(ctx, newLogger(cfg, stderr), cfg.DatabasePath)
+	store, err := openExisting(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

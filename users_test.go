@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -72,9 +71,7 @@ func TestBootstrapRefusesABadAdminPassword(t *testing.T) {
 // cli runs a users command and returns its output and error.
 func cli(t *testing.T, dbPath, stdin string, args ...string) (string, error) {
 	t.Helper()
-	var out bytes.Buffer
-	err := run(t.Context(), append([]string{"spaceauth", "users"}, args...), env("DATABASE_PATH", dbPath), strings.NewReader(stdin), &out, io.Discard)
-	return out.String(), err
+	return command(t, env("DATABASE_PATH", dbPath), stdin, append([]string{"users"}, args...)...)
 }
 
 func TestUsersCommandsOnALiveDatabase(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path/filepath"
 
 	"github.com/ncruces/go-sqlite3"
 )
@@ -25,14 +24,14 @@ func (s *Store) Snapshot(ctx context.Context, dest string) error {
 		if !ok {
 			return fmt.Errorf("unexpected driver connection %T", c)
 		}
-		return raw.Raw().Backup("main", fileURI(dest, "rwc"))
+		return raw.Raw().Backup("main", fileURL(dest, url.Values{"mode": {"rwc"}}))
 	})
 	if err != nil {
 		return err
 	}
 	// The copy inherits WAL mode; a snapshot should be one self-contained
 	// file that opens without creating -wal and -shm beside it.
-	copied, err := sql.Open("sqlite3", fileURI(dest, "rw"))
+	copied, err := sql.Open("sqlite3", fileURL(dest, url.Values{"mode": {"rw"}}))
 	if err != nil {
 		return err
 	}
@@ -63,7 +62,7 @@ func (s *Store) DataVersion(ctx context.Context) (int64, error) {
 // can open: PRAGMA integrity_check passes and its schema version is known.
 // It opens the file read-only and never changes it.
 func CheckFile(ctx context.Context, path string) (version int, err error) {
-	conn, err := sql.Open("sqlite3", fileURI(path, "ro")+"&immutable=1")
+	conn, err := sql.Open("sqlite3", fileURL(path, url.Values{"mode": {"ro"}, "immutable": {"1"}}))
 	if err != nil {
 		return 0, err
 	}
@@ -80,9 +79,4 @@ func CheckFile(ctx context.Context, path string) (version int, err error) {
 		return 0, errors.New("empty database: no spaceauth schema")
 	}
 	return version, err
-}
-
-func fileURI(path, mode string) string {
-	u := url.URL{Scheme: "file", OmitHost: true, Path: filepath.ToSlash(path), RawQuery: "mode=" + mode}
-	return u.String()
 }

@@ -115,7 +115,7 @@ func open(ctx context.Context, path string) (_ *Store, err error) {
 
 // dsn builds a file: URI, the only form whose options the driver reads.
 // busy_timeout must come first: any _pragma otherwise resets it to 0.
-func dsn(path string, readOnly bool) string {
+func dsn(path string, readOnly bool, extra ...string) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	if !readOnly {
@@ -131,6 +131,14 @@ func dsn(path string, readOnly bool) string {
 	}
 	q.Set("_txlock", "immediate")
 	q.Set("_timefmt", TimeFormat)
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
+	}
+	return fileURL(path, q)
+}
+
+// fileURL is path as a SQLite file: URI with query q.
+func fileURL(path string, q url.Values) string {
 	u := url.URL{Scheme: "file", OmitHost: true, Path: filepath.ToSlash(path), RawQuery: q.Encode()}
 	return u.String()
 }

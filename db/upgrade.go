@@ -49,7 +49,7 @@ func PlanUpgrade(ctx context.Context, path string) (Plan, error) {
 // connection, so a file that is not ours is refused before anything (even
 // switching it to WAL) has written to it.
 func inspect(ctx context.Context, path string) (int, error) {
-	conn, err := sql.Open("sqlite3", dsn(path, true)+"&mode=ro")
+	conn, err := sql.Open("sqlite3", dsn(path, true, "mode", "ro"))
 	if err != nil {
 		return 0, err
 	}
