@@ -1,14 +1,17 @@
 package handlers
 
 import (
+	"bytes"
 	"compress/gzip"
 	"embed"
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/julienschmidt/httprouter"
 )
@@ -18,11 +21,56 @@ import (
 //go:embed openapi.json
 var openAPIDocument []byte
 
-// docsAssets are Swagger UI's and ReDoc's bundles, copied from their npm
-// releases by scripts/update-docs-assets.sh and stored gzipped.
+// docsFiles are Swagger UI's and ReDoc's bundles, copied from their npm
+// releases by scripts/update-docs-assets.sh as text in parts of at most
+// 900 KiB: a Hugging Face Space refuses a push that holds a binary file.
 //
 //go:embed docs
-var docsAssets embed.FS
+var docsFiles embed.FS
+
+// swaggerInit starts Swagger UI; a file of its own, because the pages'
+// Content-Security-Policy allows no inline script.
+const swaggerInit = `window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});
+`
+
+// docsAsset is one file as served, whole and gzipped.
+type docsAsset struct {
+	contentType string
+	plain, gzip []byte
+}
+
+// docsAssets joins and compresses the assets on first use, so start-up
+// pays nothing for pages most deployments never open.
+var docsAssets = sync.OnceValues(func() (map[string]docsAsset, error) {
+	sources := map[string][]byte{"swagger-init.js": []byte(swaggerInit)}
+	parts, err := fs.Glob(docsFiles, "docs/*.part*")
+	if err != nil {
+		return nil, err
+	}
+	for _, part := range parts { // Glob sorts, and the parts are numbered
+		body, err := docsFiles.ReadFile(part)
+		if err != nil {
+			return nil, err
+		}
+		name, _, _ := strings.Cut(path.Base(part), ".part")
+		sources[name] = append(sources[name], body...)
+	}
+	assets := make(map[string]docsAsset, len(sources))
+	for name, plain := range sources {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // the level is valid
+		zw.Write(plain)
+		if err := zw.Close(); err != nil {
+			return nil, err
+		}
+		contentType := "text/css; charset=utf-8"
+		if path.Ext(name) == ".js" {
+			contentType = "text/javascript; charset=utf-8"
+		}
+		assets[name] = docsAsset{contentType: contentType, plain: plain, gzip: buf.Bytes()}
+	}
+	return assets, nil
+})
 
 // openAPIFor returns the document with its version set to the build's.
 func openAPIFor(version string) ([]byte, error) {
@@ -47,9 +95,8 @@ const swaggerPage = `<!doctype html>
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
-<script>
-window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});
-</script></body></html>
+<script src="/docs/assets/swagger-init.js"></script>
+</body></html>
 `
 
 const redocPage = `<!doctype html>
@@ -59,42 +106,46 @@ const redocPage = `<!doctype html>
 <script src="/docs/assets/redoc.standalone.js"></script></body></html>
 `
 
+// docsPolicy lets the pages run only the server's own scripts and talk
+// only to it. Both UIs set inline styles, Swagger UI draws icons from
+// data: URLs and ReDoc searches in a worker made from a blob: URL.
+const docsPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+	"font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
 // docsPage serves one of the documentation pages.
 func docsPage(page string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-cache")
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-cache")
+		h.Set("Content-Security-Policy", docsPolicy)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
 		_, err := io.WriteString(w, page)
 		return err
 	}
 }
 
 // handleDocsAsset serves GET /docs/assets/:file, gzipped when the client
-// accepts it (every browser does), unpacked otherwise.
+// accepts it (every browser does), whole otherwise.
 func (s *server) handleDocsAsset(w http.ResponseWriter, r *http.Request) error {
-	name := httprouter.ParamsFromContext(r.Context()).ByName("file")
-	f, err := docsAssets.Open("docs/" + path.Base(name) + ".gz")
+	assets, err := docsAssets()
 	if err != nil {
+		return err
+	}
+	asset, ok := assets[httprouter.ParamsFromContext(r.Context()).ByName("file")]
+	if !ok {
 		return newError(codeNotFound, "no such file")
 	}
-	defer f.Close()
-	switch path.Ext(name) {
-	case ".js":
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	case ".css":
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	}
-	w.Header().Set("Cache-Control", "public, max-age=86400")
-	w.Header().Add("Vary", "Accept-Encoding")
+	h := w.Header()
+	h.Set("Content-Type", asset.contentType)
+	h.Set("Cache-Control", "public, max-age=86400")
+	h.Add("Vary", "Accept-Encoding")
+	body := asset.plain
 	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-		w.Header().Set("Content-Encoding", "gzip")
-		_, err = io.Copy(w, f)
-		return err
+		h.Set("Content-Encoding", "gzip")
+		body = asset.gzip
 	}
-	unpacked, err := gzip.NewReader(f)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(w, unpacked)
+	_, err = w.Write(body)
 	return err
 }

@@ -119,7 +119,7 @@ func FuzzCheckJSON(f *testing.F) {
 		f.Add([]byte(body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if checkJSON(body) == nil && !json.Valid(body) {
+		if _, err := checkJSON(body); err == nil && !json.Valid(body) {
 			t.Fatalf("accepted invalid JSON %q", body)
 		}
 	})

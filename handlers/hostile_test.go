@@ -56,6 +56,8 @@ func TestHostileInputChangesNothing(t *testing.T) {
 		{"NUL in name", request{method: "PATCH", path: "/users/me", token: token, body: `{"name":"a\u0000b"}`}, 422},
 		{"10 MiB body", request{method: "POST", path: "/auth/register", body: `{"name":"` + strings.Repeat("x", 10<<20) + `"}`}, 413},
 		{"deep nesting", request{method: "PATCH", path: "/users/me", token: token, body: strings.Repeat(`{"name":`, 5000)}, 400},
+		{"duplicate key in another case", request{method: "PATCH", path: "/admin/users/x", token: admin, body: `{"disabled":false,"Disabled":true}`}, 400},
+		{"key with a long s", request{method: "PATCH", path: "/users/me", token: token, body: `{"name":"a","current_pa\u017f\u017fword":"x"}`}, 400},
 		{"duplicate keys", request{method: "PATCH", path: "/admin/users/x", token: admin, body: `{"role":"user","role":"admin"}`}, 400},
 		{"number for string", request{method: "PATCH", path: "/users/me", token: token, body: `{"name":12}`}, 400},
 		{"string for bool", request{method: "PATCH", path: "/admin/users/x", token: admin, body: `{"disabled":"false"}`}, 400},

@@ -29,6 +29,9 @@ func TestMalformedBodiesAreRefused(t *testing.T) {
 		{"array", `[` + valid + `]`, "", http.StatusBadRequest, "object"},
 		{"string", `"hello"`, "", http.StatusBadRequest, "object"},
 		{"duplicate key", `{"email":"in@example.com","email":"admin@example.com","password":"x"}`, "", http.StatusBadRequest, `duplicate key "email"`},
+		{"key in another case", `{"email":"in@example.com","Email":"admin@example.com","password":"x"}`, "", http.StatusBadRequest, `unknown field "Email"`},
+		{"key only in another case", `{"EMAIL":"in@example.com","password":"x"}`, "", http.StatusBadRequest, `unknown field "EMAIL"`},
+		{"password of spaces", `{"email":"in@example.com","password":"        "}`, "", http.StatusUnprocessableEntity, "invalid fields"},
 		{"trailing data", valid + `{}`, "", http.StatusBadRequest, "after the object"},
 		{"trailing garbage", valid + `x`, "", http.StatusBadRequest, "malformed"},
 		{"invalid UTF-8", "{\"email\":\"in\xff@example.com\",\"password\":\"x\"}", "", http.StatusBadRequest, "UTF-8"},
@@ -181,11 +184,13 @@ func TestCheckJSON(t *testing.T) {
 	t.Parallel()
 	ok := []string{`{}`, ` {"a":1} `, `{"a":{"a":1},"b":[{"a":1},{"a":2}]}`, `{"a":[1,[2,[3]]]}`}
 	for _, body := range ok {
-		assert.NoError(t, checkJSON([]byte(body)), body)
+		_, err := checkJSON([]byte(body))
+		assert.NoError(t, err, body)
 	}
 	bad := []string{``, ` `, `[]`, `1`, `null`, `{"a":1}{}`, `{"a":1,"a":2}`, `{"a":{"b":1,"b":2}}`, `{"a":[{"b":1,"b":2}]}`, `{`, `{"a"}`,
 		"{\"a\":\"\xc3\"}", strings.Repeat("[", 20)}
 	for _, body := range bad {
-		assert.Error(t, checkJSON([]byte(body)), body)
+		_, err := checkJSON([]byte(body))
+		assert.Error(t, err, body)
 	}
 }

@@ -8,6 +8,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -48,8 +51,17 @@ func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	if err != nil {
 		return v, err
 	}
-	if err := checkJSON(body); err != nil {
+	keys, err := checkJSON(body)
+	if err != nil {
 		return v, newError(codeBadRequest, "malformed JSON: %v", err)
+	}
+	// encoding/json matches names in any case, so {"disabled":false,
+	// "Disabled":true} would pass the duplicate check and set the field twice.
+	fields := jsonFieldNames(reflect.TypeFor[T]())
+	for _, key := range keys {
+		if !slices.Contains(fields, key) {
+			return v, newError(codeBadRequest, "unknown field %q (field names are case-sensitive)", key)
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -75,11 +87,25 @@ func jsonTypeName(goType string) string {
 	}
 }
 
+// jsonFieldNames lists the JSON names of a struct's fields.
+func jsonFieldNames(t reflect.Type) []string {
+	names := make([]string, 0, t.NumField())
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
 // checkJSON verifies that body is exactly one JSON object, valid UTF-8,
-// without duplicate keys and nested at most maxJSONDepth deep.
-func checkJSON(body []byte) error {
+// without duplicate keys and nested at most maxJSONDepth deep, and returns
+// the object's keys.
+func checkJSON(body []byte) (keys []string, err error) {
 	if !utf8.Valid(body) {
-		return errors.New("the body is not valid UTF-8")
+		return nil, errors.New("the body is not valid UTF-8")
 	}
 	type frame struct {
 		keys    map[string]bool // nil for an array
@@ -91,13 +117,13 @@ func checkJSON(body []byte) error {
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) && len(stack) == 0 {
-			return errors.New("the body is empty")
+			return nil, errors.New("the body is empty")
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(stack) == 0 && tok != json.Delim('{') {
-			return errors.New("the body must be a JSON object")
+			return nil, errors.New("the body must be a JSON object")
 		}
 		var top *frame
 		if len(stack) > 0 {
@@ -106,7 +132,7 @@ func checkJSON(body []byte) error {
 		switch tok {
 		case json.Delim('{'), json.Delim('['):
 			if len(stack) >= maxJSONDepth {
-				return fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
+				return nil, fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
 			}
 			f := &frame{}
 			if tok == json.Delim('{') {
@@ -117,9 +143,9 @@ func checkJSON(body []byte) error {
 			stack = stack[:len(stack)-1]
 			if len(stack) == 0 {
 				if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-					return errors.New("unexpected data after the object")
+					return nil, errors.New("unexpected data after the object")
 				}
-				return nil
+				return keys, nil
 			}
 			top = stack[len(stack)-1]
 			top.wantKey = top.keys != nil
@@ -127,9 +153,12 @@ func checkJSON(body []byte) error {
 			if top.wantKey {
 				key := tok.(string) // the decoder only yields strings in key position
 				if top.keys[key] {
-					return fmt.Errorf("duplicate key %q", key)
+					return nil, fmt.Errorf("duplicate key %q", key)
 				}
 				top.keys[key] = true
+				if len(stack) == 1 {
+					keys = append(keys, key)
+				}
 				top.wantKey = false
 			} else {
 				top.wantKey = top.keys != nil

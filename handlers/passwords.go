@@ -182,6 +182,8 @@ func passwordProblem(password, email string, minLength int) string {
 		return fmt.Sprintf("must be at least %d characters", minLength)
 	case n > maxPasswordLength:
 		return fmt.Sprintf("must be at most %d characters", maxPasswordLength)
+	case strings.TrimSpace(password) == "":
+		return "must not be only spaces"
 	case commonPasswords()[strings.ToLower(password)]:
 		return "is one of the most common passwords; choose another"
 	case email != "" && strings.EqualFold(password, email):

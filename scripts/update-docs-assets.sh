@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Refreshes the API docs pages' assets in handlers/docs/ from the pinned npm
-# releases of Swagger UI and ReDoc, with their licences. The big bundles are
-# stored gzipped (served as is to browsers, which all accept gzip). Never
-# edit the copies by hand.
+# releases of Swagger UI and ReDoc, with their licences. They stay text: a
+# Hugging Face Space refuses a push holding any binary file, so the server
+# gzips them itself. Files are cut into parts of at most 900 KiB
+# (the server joins them), so no tracked file is large. Never edit the
+# copies by hand.
 set -euo pipefail
 swagger_ui=${SWAGGER_UI_VERSION:-5.32.1}
 redoc=${REDOC_VERSION:-2.5.1}
@@ -15,9 +17,9 @@ mkdir -p "$tmp/swagger-ui" "$tmp/redoc"
 tar xzf "$tmp/swagger-ui-dist-$swagger_ui.tgz" -C "$tmp/swagger-ui"
 tar xzf "$tmp/redoc-$redoc.tgz" -C "$tmp/redoc"
 rm -rf "$out" && mkdir -p "$out"
-gzip -9n < "$tmp/swagger-ui/package/swagger-ui-bundle.js" > "$out/swagger-ui-bundle.js.gz"
-gzip -9n < "$tmp/swagger-ui/package/swagger-ui.css" > "$out/swagger-ui.css.gz"
-gzip -9n < "$tmp/redoc/package/bundles/redoc.standalone.js" > "$out/redoc.standalone.js.gz"
+for src in swagger-ui/package/swagger-ui-bundle.js swagger-ui/package/swagger-ui.css redoc/package/bundles/redoc.standalone.js; do
+  split --bytes=900K --numeric-suffixes=1 --suffix-length=2 "$tmp/$src" "$out/$(basename "$src").part"
+done
 {
   echo "Swagger UI $swagger_ui (npm swagger-ui-dist), Apache License 2.0:"
   cat "$tmp/swagger-ui/package/LICENSE" "$tmp/swagger-ui/package/NOTICE" "$tmp/swagger-ui/package/swagger-ui-bundle.js.LICENSE.txt"
