@@ -40,17 +40,53 @@ func TestBootstrapAdminIsIdempotent(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code)
 }
 
-func TestBootstrapPromotesAnExistingUser(t *testing.T) {
+func TestBootstrapPromotesAnExistingUserOnlyWithItsPassword(t *testing.T) {
+	t.Parallel()
+	dbPath := filepath.Join(t.TempDir(), "auth.db")
+	s := startServer(t, dbPath, env())
+	code, _ := s.call(t, "POST", "/auth/register", "", credentials) // a stranger got there first
+	require.Equal(t, http.StatusCreated, code)
+	require.NoError(t, s.stop())
+
+	var logs strings.Builder
+	err := run(t.Context(), []string{"spaceauth", "--port", "0", "--database-path", dbPath},
+		env("ADMIN_EMAIL", "keep@example.com", "ADMIN_PASSWORD", "the operator's passphrase"), nil, io.Discard, &logs)
+	require.Error(t, err, "start-up must refuse to hand admin to whoever registered the address")
+	assert.Contains(t, err.Error(), "ADMIN_PASSWORD_RESET=1")
+	assert.NotContains(t, err.Error()+logs.String(), "the operator's passphrase")
+
+	s = startServer(t, dbPath, env())
+	code, login := s.call(t, "POST", "/auth/login", "", credentials)
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "user", login["user"].(map[string]any)["role"], "the refusal changed nothing")
+	require.NoError(t, s.stop())
+
+	// The account's own password proves the operator owns it.
+	s = startServer(t, dbPath, env("ADMIN_EMAIL", "keep@example.com", "ADMIN_PASSWORD", "a long enough passphrase"))
+	assert.Contains(t, s.logs.String(), `"result":"promoted"`)
+	code, login = s.call(t, "POST", "/auth/login", "", credentials)
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "admin", login["user"].(map[string]any)["role"])
+	require.NoError(t, s.stop())
+}
+
+func TestBootstrapTakesAnAccountOverWithPasswordReset(t *testing.T) {
 	t.Parallel()
 	dbPath := filepath.Join(t.TempDir(), "auth.db")
 	s := startServer(t, dbPath, env())
 	code, _ := s.call(t, "POST", "/auth/register", "", credentials)
 	require.Equal(t, http.StatusCreated, code)
+	code, stranger := s.call(t, "POST", "/auth/login", "", credentials)
+	require.Equal(t, http.StatusOK, code)
 	require.NoError(t, s.stop())
 
-	s = startServer(t, dbPath, env("ADMIN_EMAIL", "keep@example.com", "ADMIN_PASSWORD", "ignored passphrase"))
-	assert.Contains(t, s.logs.String(), `"result":"promoted"`)
-	code, login := s.call(t, "POST", "/auth/login", "", credentials)
+	s = startServer(t, dbPath, env("ADMIN_EMAIL", "keep@example.com", "ADMIN_PASSWORD", "the operator's passphrase", "ADMIN_PASSWORD_RESET", "1"))
+	assert.Contains(t, s.logs.String(), `"result":"promoted, password reset"`)
+	code, _ = s.call(t, "POST", "/auth/login", "", credentials)
+	assert.Equal(t, http.StatusUnauthorized, code, "the stranger's password is gone")
+	code, _ = s.call(t, "GET", "/users/me", stranger["access_token"].(string), "")
+	assert.Equal(t, http.StatusUnauthorized, code, "and so are the stranger's sessions")
+	code, login := s.call(t, "POST", "/auth/login", "", `{"email":"keep@example.com","password":"the operator's passphrase"}`)
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "admin", login["user"].(map[string]any)["role"])
 }

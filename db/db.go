@@ -87,6 +87,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.updateUserPasswordHashStmt, err = db.PrepareContext(ctx, updateUserPasswordHash); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateUserPasswordHash: %w", err)
 	}
+	if q.updateUserProfileStmt, err = db.PrepareContext(ctx, updateUserProfile); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateUserProfile: %w", err)
+	}
 	return &q, nil
 }
 
@@ -197,6 +200,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing updateUserPasswordHashStmt: %w", cerr)
 		}
 	}
+	if q.updateUserProfileStmt != nil {
+		if cerr := q.updateUserProfileStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateUserProfileStmt: %w", cerr)
+		}
+	}
 	return err
 }
 
@@ -257,6 +265,7 @@ type Queries struct {
 	touchSessionStmt            *sql.Stmt
 	updateUserStmt              *sql.Stmt
 	updateUserPasswordHashStmt  *sql.Stmt
+	updateUserProfileStmt       *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
@@ -284,5 +293,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		touchSessionStmt:            q.touchSessionStmt,
 		updateUserStmt:              q.updateUserStmt,
 		updateUserPasswordHashStmt:  q.updateUserPasswordHashStmt,
+		updateUserProfileStmt:       q.updateUserProfileStmt,
 	}
 }

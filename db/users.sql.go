@@ -254,3 +254,39 @@ func (q *Queries) UpdateUserPasswordHash(ctx context.Context, arg UpdateUserPass
 	_, err := q.exec(ctx, q.updateUserPasswordHashStmt, updateUserPasswordHash, arg.PasswordHash, arg.UpdatedAt, arg.ID)
 	return err
 }
+
+const updateUserProfile = `-- name: UpdateUserProfile :one
+UPDATE users SET email = ?, name = ?, updated_at = ? WHERE id = ?
+RETURNING id, email, name, password_hash, role, disabled, created_at, updated_at, last_login_at
+`
+
+type UpdateUserProfileParams struct {
+	Email     string
+	Name      string
+	UpdatedAt time.Time
+	ID        string
+}
+
+// UpdateUserProfile writes only what users may change about themselves, so
+// a profile edit can never carry back a role or disabled flag read earlier.
+func (q *Queries) UpdateUserProfile(ctx context.Context, arg UpdateUserProfileParams) (User, error) {
+	row := q.queryRow(ctx, q.updateUserProfileStmt, updateUserProfile,
+		arg.Email,
+		arg.Name,
+		arg.UpdatedAt,
+		arg.ID,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.PasswordHash,
+		&i.Role,
+		&i.Disabled,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastLoginAt,
+	)
+	return i, err
+}

@@ -29,17 +29,16 @@ func (s *server) handleUpdateMe(w http.ResponseWriter, r *http.Request, p princi
 		return err
 	}
 	ctx := r.Context()
-	u := p.user
 	var probs problems
 	if req.Name != nil {
-		u.Name = normalizeName(*req.Name)
-		probs.check("name", nameProblem(u.Name))
+		*req.Name = normalizeName(*req.Name)
+		probs.check("name", nameProblem(*req.Name))
 	}
 	emailChanged := false
 	if req.Email != nil {
-		u.Email = NormalizeEmail(*req.Email)
-		probs.check("email", emailProblem(u.Email))
-		emailChanged = u.Email != p.user.Email
+		*req.Email = NormalizeEmail(*req.Email)
+		probs.check("email", emailProblem(*req.Email))
+		emailChanged = *req.Email != p.user.Email
 		if emailChanged && req.CurrentPassword == nil {
 			probs.check("current_password", "is required to change the email")
 		}
@@ -52,12 +51,24 @@ func (s *server) handleUpdateMe(w http.ResponseWriter, r *http.Request, p princi
 			return err
 		}
 	}
-	u.UpdatedAt = s.now()
 	var updated db.User
 	err = s.store.Tx(ctx, func(q *db.Queries) error {
-		updated, err = q.UpdateUser(ctx, db.UpdateUserParams{
-			Email: u.Email, Name: u.Name, Role: u.Role, Disabled: u.Disabled, UpdatedAt: u.UpdatedAt, ID: u.ID,
-		})
+		// Re-read inside the write transaction: an admin may have changed
+		// the account since the token was checked.
+		u, err := q.GetUserByID(ctx, p.user.ID)
+		if db.IsNotFound(err) {
+			return errUnauthenticated
+		}
+		if err != nil {
+			return err
+		}
+		if req.Name != nil {
+			u.Name = *req.Name
+		}
+		if req.Email != nil {
+			u.Email = *req.Email
+		}
+		updated, err = q.UpdateUserProfile(ctx, db.UpdateUserProfileParams{Email: u.Email, Name: u.Name, UpdatedAt: s.now(), ID: u.ID})
 		if db.IsUniqueViolation(err) {
 			return errEmailTaken
 		}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,4 +160,37 @@ func TestSessions(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: token}).Code)
 	assert.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: stranger}).Code)
+}
+
+// A profile edit that checked its token before an admin demoted and disabled
+// the account must not write the old role and flag back.
+func TestUpdateMeKeepsAnAdminsChangeMadeMeanwhile(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	api.signUpAdmin("boss@example.com")
+	_, adminToken := api.signUpAdmin("second@example.com")
+	ownToken := api.login("boss@example.com", strongPassword).AccessToken
+
+	r := httptest.NewRequest("PATCH", "/users/me", strings.NewReader(`{"name":"Boss"}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+ownToken)
+	stale, err := api.server.authenticate(r)
+	require.NoError(t, err)
+	require.Equal(t, "admin", stale.user.Role)
+
+	w := api.do(request{method: "PATCH", path: "/admin/users/" + stale.user.ID, token: adminToken, body: map[string]any{"role": "user", "disabled": true}})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+
+	rec := httptest.NewRecorder()
+	require.NoError(t, api.server.handleUpdateMe(rec, r, stale))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	got := decodeBody[user](t, rec)
+	assert.Equal(t, "Boss", got.Name)
+	assert.Equal(t, "user", got.Role, "the demotion stands")
+	assert.True(t, got.Disabled, "the disable stands")
+
+	stored, err := api.store.Read.GetUserByID(t.Context(), stale.user.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "user", stored.Role)
+	assert.True(t, stored.Disabled)
 }

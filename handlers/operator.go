@@ -88,8 +88,10 @@ func (o *Operator) ListUsers(ctx context.Context, fn func(User) error) error {
 }
 
 // EnsureAdmin makes sure email is an admin account: created with password if
-// missing, promoted if not an admin. An existing password is replaced only
-// when resetPassword is set. It says what it did, never the password.
+// missing, promoted if not an admin. Someone else may have registered the
+// address first, so an existing account is promoted only when password is
+// already its password, or with resetPassword, which also sets it. It says
+// what it did, never the password.
 func (o *Operator) EnsureAdmin(ctx context.Context, email, password string, resetPassword bool) (string, error) {
 	o = &Operator{s: o.s, actor: bootstrapActor}
 	u, err := o.s.store.Read.GetUserByEmail(ctx, NormalizeEmail(email))
@@ -105,6 +107,17 @@ func (o *Operator) EnsureAdmin(ctx context.Context, email, password string, rese
 	var c userChanges
 	var did []string
 	if u.Role != "admin" {
+		if !resetPassword {
+			ok, _, err := o.s.hasher.verify(ctx, normalizePassword(password), u.PasswordHash)
+			if err != nil {
+				return "", err
+			}
+			if !ok {
+				return "", fmt.Errorf("%s is already registered with a password other than ADMIN_PASSWORD, so it was not made an admin: "+
+					"whoever registered it may not be you. Set ADMIN_PASSWORD to that account's password, or ADMIN_PASSWORD_RESET=1 "+
+					"to take the account over (this replaces its password and ends its sessions)", u.Email)
+			}
+		}
 		c.Role = new("admin")
 		did = append(did, "promoted")
 	}

@@ -15,6 +15,12 @@ SET email = ?, name = ?, role = ?, disabled = ?, updated_at = ?
 WHERE id = ?
 RETURNING *;
 
+-- UpdateUserProfile writes only what users may change about themselves, so
+-- a profile edit can never carry back a role or disabled flag read earlier.
+-- name: UpdateUserProfile :one
+UPDATE users SET email = ?, name = ?, updated_at = ? WHERE id = ?
+RETURNING *;
+
 -- name: UpdateUserPasswordHash :exec
 UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?;
 
