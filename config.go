@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -85,6 +86,20 @@ func settings() []setting {
 		}},
 		{"IP_RATE_LIMIT", strconv.Itoa(d.IPRateLimit), "requests per minute per client IP on /auth/* (0: off)", nonNegativeInt(func(c *config) *int { return &c.API.IPRateLimit })},
 		{"TRUSTED_PROXY_HOPS", "0", "X-Forwarded-For hops to trust (1 when SPACE_ID is set: Hugging Face's proxy)", nonNegativeInt(func(c *config) *int { return &c.API.TrustedProxyHops })},
+		{"TRUSTED_PROXIES", "", "comma-separated networks (CIDR) whose X-Forwarded-For is read (empty: loopback and private networks)", func(c *config, v string) error {
+			c.API.TrustedProxies = nil
+			for p := range strings.SplitSeq(v, ",") {
+				if p = strings.TrimSpace(p); p == "" {
+					continue
+				}
+				prefix, err := netip.ParsePrefix(p)
+				if err != nil {
+					return err
+				}
+				c.API.TrustedProxies = append(c.API.TrustedProxies, prefix.Masked())
+			}
+			return nil
+		}},
 		{"HASH_CONCURRENCY", "0", "password hashes run at once (0: one fewer than the CPUs, at least 1); more raise login throughput, fewer keep other requests fast under a login flood", nonNegativeInt(func(c *config) *int { return &c.API.HashSlots })},
 		{"CORS_ORIGINS", "", "comma-separated origins allowed by CORS (* for any; empty: no CORS)", func(c *config, v string) error {
 			c.API.CORSOrigins = nil

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -213,6 +214,7 @@ func TestSettings(t *testing.T) {
 		{"bad duration", nil, env("SESSION_TTL", "forever"), `invalid SESSION_TTL "forever"`},
 		{"negative duration", nil, env("SESSION_IDLE_TIMEOUT", "-1h"), `invalid SESSION_IDLE_TIMEOUT "-1h"`},
 		{"bad rate limit", nil, env("IP_RATE_LIMIT", "-1"), `invalid IP_RATE_LIMIT "-1"`},
+		{"bad proxy network", nil, env("TRUSTED_PROXIES", "10.0.0.0/8, 10.1.2.3"), `invalid TRUSTED_PROXIES "10.0.0.0/8, 10.1.2.3"`},
 		{"unknown flag", []string{"--colour", "blue"}, env(), "flag provided but not defined: -colour"},
 		{"unknown command", []string{"frobnicate"}, env(), `unknown command "frobnicate"`},
 		{"serve with junk", []string{"serve", "extra"}, env(), "serve takes no arguments"},
@@ -225,12 +227,14 @@ func TestSettings(t *testing.T) {
 		})
 	}
 
-	cfg, _, err := parseConfig("t", []string{"--port", "9000"}, env("PORT", "8000", "SESSION_TTL", "90s", "SPACE_ID", "me/space", "CORS_ORIGINS", "https://a.example, https://b.example"), io.Discard, nil)
+	cfg, _, err := parseConfig("t", []string{"--port", "9000"}, env("PORT", "8000", "SESSION_TTL", "90s", "SPACE_ID", "me/space",
+		"CORS_ORIGINS", "https://a.example, https://b.example", "TRUSTED_PROXIES", "203.0.113.7/24, 2001:db8::/32"), io.Discard, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 9000, cfg.Port, "flags win over the environment")
 	assert.Equal(t, 90*time.Second, cfg.API.SessionTTL)
 	assert.Equal(t, 1, cfg.API.TrustedProxyHops, "on a Space, one proxy hop is trusted")
 	assert.Equal(t, []string{"https://a.example", "https://b.example"}, cfg.API.CORSOrigins)
+	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8::/32")}, cfg.API.TrustedProxies)
 	assert.Equal(t, "database/auth.db", cfg.DatabasePath)
 
 	cfg, _, err = parseConfig("t", nil, env("SPACE_ID", "me/space", "TRUSTED_PROXY_HOPS", "0"), io.Discard, nil)

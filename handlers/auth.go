@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -150,49 +151,53 @@ type loginResponse struct {
 	TokenType   string    `json:"token_type"`
 	ExpiresIn   int64     `json:"expires_in"`
 	ExpiresAt   time.Time `json:"expires_at"`
-	User        user      `json:"user"`
+	// DeviceToken, sent with later logins, keeps this client's failed
+	// attempts apart from a stranger's: see loginThrottle.
+	DeviceToken string `json:"device_token"`
+	User        user   `json:"user"`
+}
+
+type loginRequest struct {
+	email, password, deviceToken string
 }
 
 // handleLogin serves POST /auth/login, with a JSON body or the OAuth2
 // password form (username, password) that FastAPI clients send.
 func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
-	email, password, err := readLogin(w, r)
+	req, err := readLogin(w, r)
 	if err != nil {
 		return err
 	}
 	ctx, now := r.Context(), s.now()
-	if wait := s.throttle.wait(email, now); wait > 0 {
-		return retryLater(codeTooManyRequests, wait, "too many failed logins for this account; wait before trying again")
-	}
-	u, err := s.store.Read.GetUserByEmail(ctx, email)
+	u, err := s.store.Read.GetUserByEmail(ctx, req.email)
 	found := err == nil
 	if err != nil && !db.IsNotFound(err) {
 		return err
 	}
-	ok, rehash := false, false
-	if utf8.RuneCountInString(password) <= maxPasswordLength { // longer ones were never accepted
-		hash := s.hasher.dummyHash()
-		if found {
-			hash = u.PasswordHash
-		}
-		if ok, rehash, err = s.hasher.verify(ctx, password, hash); err != nil {
-			return err
+	attempt := passwordAttempt{account: "e:" + req.email, client: "n:" + clientNetworkOf(ctx)}
+	hash := s.hasher.dummyHash()
+	if found {
+		attempt.account, hash = "u:"+u.ID, u.PasswordHash
+		if device := s.throttle.device(req.deviceToken, u.ID); device != "" {
+			attempt.client, attempt.known = "d:"+device, true
 		}
 	}
+	ok, rehash, err := s.verifyPassword(ctx, attempt, req.password, hash)
+	if err != nil {
+		return err
+	}
 	if !found || !ok {
-		s.throttle.fail(email, now)
-		if err := s.audit(r.Context(), s.store.Write, s.requestActor(r, ""), eventLoginFailed, u.ID); err != nil {
+		if err := s.audit(ctx, s.store.Write, s.requestActor(r, ""), eventLoginFailed, u.ID); err != nil {
 			return err
 		}
 		return errBadCredentials
 	}
-	s.throttle.succeed(email)
 	if u.Disabled {
 		return newError(codeForbidden, "this account is disabled")
 	}
 	newHash := ""
 	if rehash {
-		if newHash, err = s.hasher.hash(ctx, password); err != nil {
+		if newHash, err = s.hasher.hash(ctx, req.password); err != nil {
 			s.logger.Warn("could not upgrade password hash; will retry at next login", "err", err)
 		}
 	}
@@ -214,35 +219,37 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		if err := q.RecordUserLogin(ctx, db.RecordUserLoginParams{LastLoginAt: u.LastLoginAt, ID: u.ID}); err != nil {
 			return err
 		}
-		return s.audit(r.Context(), q, s.requestActor(r, ""), eventLogin, u.ID)
+		return s.audit(ctx, q, s.requestActor(r, ""), eventLogin, u.ID)
 	})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, loginResponse{
 		AccessToken: token, TokenType: "bearer", ExpiresIn: int64(s.cfg.SessionTTL / time.Second), ExpiresAt: expires,
-		User: newUser(u),
+		DeviceToken: s.throttle.deviceToken(u.ID), User: newUser(u),
 	})
 	return nil
 }
 
-// readLogin reads the email and normalised password of a login request.
-func readLogin(w http.ResponseWriter, r *http.Request) (email, password string, err error) {
+// readLogin reads a login request, normalised. Emails and passwords too
+// long for any account are refused here, before they cost memory in the
+// throttle or time in a hash.
+func readLogin(w http.ResponseWriter, r *http.Request) (loginRequest, error) {
 	var emailField, passwordField = "email", "password"
-	var rawEmail, rawPassword *string
+	var rawEmail, rawPassword, deviceToken *string
 	if hasMediaType(r, "application/x-www-form-urlencoded") {
 		emailField = "username"
 		body, err := readBody(w, r)
 		if err != nil {
-			return "", "", err
+			return loginRequest{}, err
 		}
 		form, err := url.ParseQuery(string(body))
 		if err != nil || !utf8.Valid(body) {
-			return "", "", newError(codeBadRequest, "malformed form body")
+			return loginRequest{}, newError(codeBadRequest, "malformed form body")
 		}
-		for _, key := range []string{"username", "password"} {
+		for _, key := range []string{"username", "password", "device_token"} {
 			if len(form[key]) > 1 {
-				return "", "", newError(codeBadRequest, "field %q is given more than once", key)
+				return loginRequest{}, newError(codeBadRequest, "field %q is given more than once", key)
 			}
 		}
 		if form.Has("username") {
@@ -251,27 +258,36 @@ func readLogin(w http.ResponseWriter, r *http.Request) (email, password string, 
 		if form.Has("password") {
 			rawPassword = new(form.Get("password"))
 		}
+		deviceToken = new(form.Get("device_token"))
 	} else {
 		req, err := decode[struct {
-			Email    *string `json:"email"`
-			Password *string `json:"password"`
+			Email       *string `json:"email"`
+			Password    *string `json:"password"`
+			DeviceToken *string `json:"device_token"`
 		}](w, r)
 		if err != nil {
-			return "", "", err
+			return loginRequest{}, err
 		}
-		rawEmail, rawPassword = req.Email, req.Password
+		rawEmail, rawPassword, deviceToken = req.Email, req.Password, req.DeviceToken
 	}
 	var p problems
-	if rawEmail == nil || *rawEmail == "" {
+	email, password := NormalizeEmail(deref(rawEmail)), normalizePassword(deref(rawPassword))
+	switch {
+	case email == "":
 		p.check(emailField, "is required")
+	case len(email) > maxEmailLength:
+		p.check(emailField, fmt.Sprintf("must be at most %d characters", maxEmailLength))
 	}
-	if rawPassword == nil || *rawPassword == "" {
+	switch {
+	case password == "":
 		p.check(passwordField, "is required")
+	case utf8.RuneCountInString(password) > maxPasswordLength:
+		p.check(passwordField, fmt.Sprintf("must be at most %d characters", maxPasswordLength))
 	}
 	if err := p.err(); err != nil {
-		return "", "", err
+		return loginRequest{}, err
 	}
-	return NormalizeEmail(*rawEmail), normalizePassword(*rawPassword), nil
+	return loginRequest{email: email, password: password, deviceToken: deref(deviceToken)}, nil
 }
 
 // handleLogout serves POST /auth/logout.

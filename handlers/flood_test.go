@@ -57,7 +57,7 @@ func TestLoginFloodStaysWithinTheHashingBound(t *testing.T) {
 			switch {
 			case w.Code == http.StatusOK:
 				ok.Add(1)
-			case w.Code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") != "":
+			case (w.Code == http.StatusServiceUnavailable || w.Code == http.StatusTooManyRequests) && w.Header().Get("Retry-After") != "":
 				shed.Add(1)
 			default:
 				other.Add(1)

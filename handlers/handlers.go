@@ -5,7 +5,9 @@ package handlers
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/julienschmidt/httprouter"
@@ -22,8 +24,11 @@ type Config struct {
 	PasswordMinLength  int
 	IPRateLimit        int // requests per minute per client IP on /auth/*; 0 disables
 	TrustedProxyHops   int
-	CORSOrigins        []string
-	AuditRetention     time.Duration
+	// TrustedProxies are the networks whose X-Forwarded-For is read;
+	// default: loopback and private ranges.
+	TrustedProxies []netip.Prefix
+	CORSOrigins    []string
+	AuditRetention time.Duration
 	// Backups takes and lists snapshots; nil when BACKUP_DIR is not set.
 	Backups *backup.Scheduler
 
@@ -34,6 +39,9 @@ type Config struct {
 	HashQueue int
 	// hashParams replaces defaultParams in tests, where speed matters more.
 	hashParams argonParams
+	// equalizeFailures pads failed password checks to legacyFloor; off in
+	// tests, but for the one that checks it.
+	equalizeFailures bool
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -48,6 +56,7 @@ func DefaultConfig() Config {
 		PasswordMinLength:  8,
 		IPRateLimit:        60,
 		AuditRetention:     90 * 24 * time.Hour,
+		equalizeFailures:   true,
 	}
 }
 
@@ -61,6 +70,8 @@ type server struct {
 	throttle *loginThrottle
 	touches  *touches
 	openAPI  []byte // the document, with this build's version
+	// untrustedProxy warns once about X-Forwarded-For from outside TrustedProxies.
+	untrustedProxy sync.Once
 }
 
 // New returns the API's handler.
@@ -78,6 +89,9 @@ func newServer(logger *slog.Logger, store *db.Store, cfg Config) *server {
 	}
 	if cfg.HashQueue <= 0 {
 		cfg.HashQueue = 32 * cfg.HashSlots
+	}
+	if len(cfg.TrustedProxies) == 0 {
+		cfg.TrustedProxies = defaultTrustedProxies
 	}
 	if cfg.hashParams == (argonParams{}) {
 		cfg.hashParams = defaultParams
@@ -120,7 +134,7 @@ func (s *server) router() *httprouter.Router {
 func (s *server) handler(router http.Handler) http.Handler {
 	h := s.rateLimitAuth(router)
 	h = cors(s.cfg.CORSOrigins, h)
-	return secureHeaders(h)
+	return secureHeaders(s.tagClient(h))
 }
 
 // handlerFunc is a handler that returns its error for writeError to send.

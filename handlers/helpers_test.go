@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -56,6 +57,7 @@ func newTestAPI(t testing.TB, configure ...func(*Config)) *testAPI {
 	t.Cleanup(func() { store.Close() })
 	clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	cfg := DefaultConfig()
+	cfg.equalizeFailures = false
 	cfg.IPRateLimit = 0
 	cfg.Now = clock.Now
 	cfg.hashParams = testParams
@@ -87,6 +89,7 @@ type request struct {
 	body         any
 	token        string
 	headers      map[string]string
+	remoteAddr   string // default 192.0.2.10:40000
 }
 
 func (a *testAPI) do(req request) *httptest.ResponseRecorder {
@@ -104,7 +107,7 @@ func (a *testAPI) do(req request) *httptest.ResponseRecorder {
 		body = bytes.NewReader(raw)
 	}
 	r := httptest.NewRequest(req.method, req.path, body)
-	r.RemoteAddr = "192.0.2.10:40000"
+	r.RemoteAddr = cmp.Or(req.remoteAddr, "192.0.2.10:40000")
 	if body != nil {
 		r.Header.Set("Content-Type", "application/json")
 	}

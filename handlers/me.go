@@ -47,7 +47,7 @@ func (s *server) handleUpdateMe(w http.ResponseWriter, r *http.Request, p princi
 		return err
 	}
 	if emailChanged {
-		if err := s.checkPassword(ctx, p.user.ID, *req.CurrentPassword, "current_password"); err != nil {
+		if err := s.checkPassword(ctx, p, *req.CurrentPassword, "current_password"); err != nil {
 			return err
 		}
 	}
@@ -84,14 +84,16 @@ func (s *server) handleUpdateMe(w http.ResponseWriter, r *http.Request, p princi
 	return nil
 }
 
-// checkPassword verifies a user's password, reporting a mismatch as a
-// validation failure on field.
-func (s *server) checkPassword(ctx context.Context, userID, password, field string) error {
-	u, err := s.store.Read.GetUserByID(ctx, userID)
+// checkPassword verifies the caller's password, reporting a mismatch as a
+// validation failure on field. The throttle counts it against the session:
+// a stolen token buys no more guesses than a stranger's network gets.
+func (s *server) checkPassword(ctx context.Context, p principal, password, field string) error {
+	u, err := s.store.Read.GetUserByID(ctx, p.user.ID)
 	if err != nil {
 		return err
 	}
-	ok, _, err := s.hasher.verify(ctx, normalizePassword(password), u.PasswordHash)
+	attempt := passwordAttempt{account: "u:" + u.ID, client: "s:" + p.sessionID, known: true}
+	ok, _, err := s.verifyPassword(ctx, attempt, normalizePassword(password), u.PasswordHash)
 	if err != nil {
 		return err
 	}
@@ -124,7 +126,7 @@ func (s *server) handleChangePassword(w http.ResponseWriter, r *http.Request, p 
 		return err
 	}
 	ctx := r.Context()
-	if err := s.checkPassword(ctx, p.user.ID, *req.CurrentPassword, "current_password"); err != nil {
+	if err := s.checkPassword(ctx, p, *req.CurrentPassword, "current_password"); err != nil {
 		return err
 	}
 	hash, err := s.hasher.hash(ctx, newPassword)
@@ -160,7 +162,7 @@ func (s *server) handleDeleteMe(w http.ResponseWriter, r *http.Request, p princi
 		return invalidField("password", "is required")
 	}
 	ctx := r.Context()
-	if err := s.checkPassword(ctx, p.user.ID, *req.Password, "password"); err != nil {
+	if err := s.checkPassword(ctx, p, *req.Password, "password"); err != nil {
 		return err
 	}
 	err = s.store.Tx(ctx, func(q *db.Queries) error {

@@ -12,30 +12,29 @@ type route struct {
 	api          bool // described in openapi.json; false for the docs pages
 }
 
-// routes lists the whole surface. Routes that may hash a password go
-// through s.hashing, which sheds them when the hashing queue is full.
+// routes lists the whole surface.
 func (s *server) routes() []route {
 	return []route{
 		{http.MethodGet, "/healthz", s.handle(s.handleHealthz), true},
 
 		{http.MethodGet, "/readyz", s.handle(s.handleReadyz), true},
 
-		{http.MethodPost, "/auth/register", s.hashing(s.handle(s.handleRegister)), true},
-		{http.MethodPost, "/auth/login", s.hashing(s.handle(s.handleLogin)), true},
+		{http.MethodPost, "/auth/register", s.handle(s.handleRegister), true},
+		{http.MethodPost, "/auth/login", s.handle(s.handleLogin), true},
 		{http.MethodPost, "/auth/logout", s.authed(s.handleLogout), true},
 
 		{http.MethodGet, "/users/me", s.authed(s.handleGetMe), true},
-		{http.MethodPatch, "/users/me", s.hashing(s.authed(s.handleUpdateMe)), true},
-		{http.MethodDelete, "/users/me", s.hashing(s.authed(s.handleDeleteMe)), true},
-		{http.MethodPut, "/users/me/password", s.hashing(s.authed(s.handleChangePassword)), true},
+		{http.MethodPatch, "/users/me", s.authed(s.handleUpdateMe), true},
+		{http.MethodDelete, "/users/me", s.authed(s.handleDeleteMe), true},
+		{http.MethodPut, "/users/me/password", s.authed(s.handleChangePassword), true},
 		{http.MethodGet, "/users/me/sessions", s.authed(s.handleListSessions), true},
 		{http.MethodDelete, "/users/me/sessions", s.authed(s.handleRevokeOtherSessions), true},
 		{http.MethodDelete, "/users/me/sessions/:id", s.authed(s.handleRevokeSession), true},
 
 		{http.MethodGet, "/admin/users", s.adminOnly(s.handleAdminListUsers), true},
-		{http.MethodPost, "/admin/users", s.hashing(s.adminOnly(s.handleAdminCreateUser)), true},
+		{http.MethodPost, "/admin/users", s.adminOnly(s.handleAdminCreateUser), true},
 		{http.MethodGet, "/admin/users/:id", s.adminOnly(s.handleAdminGetUser), true},
-		{http.MethodPatch, "/admin/users/:id", s.hashing(s.adminOnly(s.handleAdminUpdateUser)), true},
+		{http.MethodPatch, "/admin/users/:id", s.adminOnly(s.handleAdminUpdateUser), true},
 		{http.MethodDelete, "/admin/users/:id", s.adminOnly(s.handleAdminDeleteUser), true},
 		{http.MethodDelete, "/admin/users/:id/sessions", s.adminOnly(s.handleAdminRevokeSessions), true},
 		{http.MethodGet, "/admin/audit", s.adminOnly(s.handleAdminListAudit), true},
