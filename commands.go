@@ -138,14 +138,14 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	if len(rest) != 1 {
 		return errors.New("restore needs exactly one FILE: a snapshot or database file")
 	}
-	replaced, err := backup.Restore(ctx, rest[0], cfg.DatabasePath)
+	r, err := backup.Restore(ctx, rest[0], cfg.DatabasePath)
 	if err != nil {
 		return err
 	}
-	if replaced != "" {
-		fmt.Fprintf(stdout, "kept the previous database as %s\n", replaced)
+	if r.Replaced != "" {
+		fmt.Fprintf(stdout, "kept the previous database as %s\n", r.Replaced)
 	}
-	_, err = fmt.Fprintf(stdout, "restored %s from %s\n", cfg.DatabasePath, rest[0])
+	_, err = fmt.Fprintf(stdout, "restored %s from %s: %d users, schema version %d\n", cfg.DatabasePath, rest[0], r.Users, r.SchemaVersion)
 	return err
 }
 

@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"spaceauth/db"
 )
 
 // syncBuffer collects a running server's log lines and reports the address
@@ -299,4 +301,28 @@ func TestInitUpgradesAnOlderDatabase(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, copies, 1, "a copy was taken before upgrading, and the log says where")
 	assert.Contains(t, logs.String(), copies[0])
+}
+
+// TestGracefulStopWritesSessionUses: a session's last use, still waiting in
+// memory at SIGTERM, reaches the database before it closes.
+func TestGracefulStopWritesSessionUses(t *testing.T) {
+	t.Parallel()
+	dbPath := filepath.Join(t.TempDir(), "auth.db")
+	s := startServer(t, dbPath, env("SESSION_IDLE_TIMEOUT", "8s"))
+	code, _ := s.call(t, "POST", "/auth/register", "", credentials)
+	require.Equal(t, http.StatusCreated, code)
+	code, body := s.call(t, "POST", "/auth/login", "", credentials)
+	require.Equal(t, http.StatusOK, code)
+	time.Sleep(2100 * time.Millisecond) // a quarter of the idle timeout: this use is recorded
+	used := time.Now().UTC()
+	code, _ = s.call(t, "GET", "/users/me", body["access_token"].(string), "")
+	require.Equal(t, http.StatusOK, code)
+	require.NoError(t, s.stop())
+
+	conn, err := sql.Open("sqlite3", "file:"+dbPath+"?mode=ro&_timefmt="+db.TimeFormat)
+	require.NoError(t, err)
+	defer conn.Close()
+	var lastUsed time.Time
+	require.NoError(t, conn.QueryRow("SELECT last_used_at FROM sessions").Scan(&lastUsed))
+	assert.WithinDuration(t, used, lastUsed, time.Second)
 }

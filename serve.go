@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"spaceauth/backup"
@@ -101,8 +102,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	api := handlers.New(logger, store, cfg.API)
 	srv := &http.Server{
-		Handler:           handlers.New(logger, store, cfg.API),
+		Handler:           api,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -112,12 +114,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "version", version)
 
+	// Background work stops only after the last request, and the database
+	// closes (deferred above) only after the background work has returned.
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var background sync.WaitGroup
+	defer background.Wait()
 	defer stopBackground()
-	go handlers.RunPruner(bgCtx, logger, store, cfg.API, pruneInterval)
-	go watchDatabaseFile(bgCtx, logger, store)
+	background.Go(func() { api.Run(bgCtx, pruneInterval) })
+	background.Go(func() { watchDatabaseFile(bgCtx, logger, store) })
 	if snapshots != nil {
-		go snapshots.Run(bgCtx, cfg.BackupInterval)
+		background.Go(func() { snapshots.Run(bgCtx, cfg.BackupInterval) })
 	}
 
 	served := make(chan error, 1)
@@ -137,6 +143,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("serve: %w", err)
 	}
 	stopBackground()
+	background.Wait() // the last session uses are written before the final snapshot
 	if snapshots != nil {
 		// Spaces stop containers with SIGTERM: this snapshot is what the next start restores.
 		if _, err := snapshots.SnapshotIfChanged(context.WithoutCancel(ctx), "final"); err != nil {
@@ -170,7 +177,7 @@ func restoreIfMissing(ctx context.Context, logger *slog.Logger, backups *backup.
 	if _, err := os.Stat(dbPath); !errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	snap, ok, err := backups.RestoreNewest(ctx, logger, dbPath)
+	snap, report, ok, err := backups.RestoreNewest(ctx, logger, dbPath)
 	if err != nil {
 		return err
 	}
@@ -179,7 +186,8 @@ func restoreIfMissing(ctx context.Context, logger *slog.Logger, backups *backup.
 		return nil
 	}
 	logger.Info("restored the database from a snapshot", "snapshot", snap.Name, "taken_at", snap.CreatedAt,
-		"age", time.Since(snap.CreatedAt).Round(time.Second).String(), "path", dbPath)
+		"age", time.Since(snap.CreatedAt).Round(time.Second).String(), "path", dbPath,
+		"users", report.Users, "schema_version", report.SchemaVersion)
 	return nil
 }
 

@@ -130,19 +130,34 @@ func (d *Dir) List() ([]Info, error) {
 		return nil, err
 	}
 	var out []Info
+	latest := time.Now().Add(maxClockSkew)
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !namePattern.MatchString(e.Name()) {
+		created, ok := parseName(e.Name())
+		if !ok || !e.Type().IsRegular() || created.After(latest) {
 			continue
 		}
 		info, err := e.Info()
 		if err != nil {
 			continue // removed meanwhile
 		}
-		created, _ := time.Parse(timeLayout, strings.TrimSuffix(strings.TrimPrefix(e.Name(), namePrefix), nameSuffix))
 		out = append(out, Info{Name: e.Name(), Size: info.Size(), CreatedAt: created})
 	}
-	slices.SortFunc(out, func(a, b Info) int { return strings.Compare(b.Name, a.Name) })
+	slices.SortFunc(out, func(a, b Info) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	return out, nil
+}
+
+// maxClockSkew is how far in the future a snapshot's name may lie. One from
+// further ahead was not written by this clock, and would otherwise be the
+// newest at every boot and never pruned: it is ignored.
+const maxClockSkew = time.Hour
+
+// parseName reads the time in a snapshot's name.
+func parseName(name string) (time.Time, bool) {
+	if !namePattern.MatchString(name) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(timeLayout, strings.TrimSuffix(strings.TrimPrefix(name, namePrefix), nameSuffix))
+	return t, err == nil
 }
 
 // LastAt is when the newest snapshot was taken, if there is one.
@@ -176,29 +191,32 @@ func (d *Dir) PathOf(name string) (string, error) {
 }
 
 // RestoreNewest copies the newest sound snapshot to dbPath, which must not
-// exist. Unsound snapshots are skipped with a warning. It reports false when
-// there was nothing to restore.
-func (d *Dir) RestoreNewest(ctx context.Context, logger *slog.Logger, dbPath string) (Info, bool, error) {
+// exist. Snapshots the server could not start on are skipped with a
+// warning. It reports false when there was nothing to restore.
+func (d *Dir) RestoreNewest(ctx context.Context, logger *slog.Logger, dbPath string) (Info, db.FileReport, bool, error) {
 	list, err := d.List()
 	if err != nil {
-		return Info{}, false, err
+		return Info{}, db.FileReport{}, false, err
 	}
 	for _, snap := range list {
 		path := filepath.Join(d.Path, snap.Name)
-		if _, err := db.CheckFile(ctx, path); err != nil {
+		report, err := db.CheckFile(ctx, path)
+		if err != nil {
 			logger.Warn("skipping a snapshot that cannot be restored", "snapshot", path, "err", err)
 			continue
 		}
 		if err := copyInto(path, dbPath); err != nil {
-			return Info{}, false, fmt.Errorf("restore %s: %w", path, err)
+			return Info{}, db.FileReport{}, false, fmt.Errorf("restore %s: %w", path, err)
 		}
-		return snap, true, nil
+		return snap, report, true, nil
 	}
-	return Info{}, false, nil
+	return Info{}, db.FileReport{}, false, nil
 }
 
 // copyInto copies src to a temporary file beside dest, syncs it, and
-// renames it to dest.
+// renames it to dest. Any -wal, -shm or -journal left beside dest belongs
+// to a database that is gone, and SQLite would replay it over the new file
+// (corrupting it): they are removed first.
 func copyInto(src, dest string) error {
 	if err := os.MkdirAll(filepath.Dir(dest), 0o750); err != nil {
 		return err
@@ -219,6 +237,11 @@ func copyInto(src, dest string) error {
 	}
 	if err := tmp.Close(); err != nil {
 		return err
+	}
+	for _, side := range []string{"-wal", "-shm", "-journal"} {
+		if err := os.Remove(dest + side); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove the stale %s%s: %w", dest, side, err)
+		}
 	}
 	return syncAndRename(tmp.Name(), dest)
 }

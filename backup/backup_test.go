@@ -90,9 +90,9 @@ func TestSnapshotUnderConcurrentWritesIsConsistentAndComplete(t *testing.T) {
 	writers.Wait()
 
 	path := filepath.Join(snaps.Path, info.Name)
-	version, err := db.CheckFile(ctx, path)
+	report, err := db.CheckFile(ctx, path)
 	require.NoError(t, err, "integrity_check passes")
-	assert.Equal(t, store.SchemaVersion, version)
+	assert.Equal(t, store.SchemaVersion, report.SchemaVersion)
 	inSnapshot := userIDs(t, path)
 	missing := 0
 	acked.Range(func(id, at any) bool {
@@ -149,14 +149,15 @@ func TestRestoreNewestSkipsCorruptSnapshots(t *testing.T) {
 	require.NoError(t, f.Close())
 
 	target := filepath.Join(dir, "restored", "auth.db")
-	got, ok, err := snaps.RestoreNewest(ctx, quiet, target)
+	got, report, ok, err := snaps.RestoreNewest(ctx, quiet, target)
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, good.Name, got.Name)
+	assert.Equal(t, db.FileReport{SchemaVersion: store.SchemaVersion, Users: 1}, report)
 	assert.Equal(t, map[string]bool{"old": true}, userIDs(t, target))
 
 	empty := &backup.Dir{Path: filepath.Join(dir, "none"), Keep: 1}
-	_, ok, err = empty.RestoreNewest(ctx, quiet, filepath.Join(dir, "x.db"))
+	_, _, ok, err = empty.RestoreNewest(ctx, quiet, filepath.Join(dir, "x.db"))
 	require.NoError(t, err)
 	assert.False(t, ok)
 }
@@ -230,10 +231,11 @@ func TestRestoreRefusesWhileServedAndKeepsTheOldFile(t *testing.T) {
 	require.NoError(t, lock.Release())
 	require.NoError(t, store.Close())
 
-	replaced, err := backup.Restore(ctx, snapshot, live)
+	restored, err := backup.Restore(ctx, snapshot, live)
 	require.NoError(t, err)
+	assert.Equal(t, 1, restored.Users)
 	assert.Equal(t, map[string]bool{"before": true}, userIDs(t, live))
-	assert.Equal(t, map[string]bool{"before": true, "after": true}, userIDs(t, replaced))
+	assert.Equal(t, map[string]bool{"before": true, "after": true}, userIDs(t, restored.Replaced))
 
 	notes := filepath.Join(dir, "notes.txt")
 	require.NoError(t, os.WriteFile(notes, []byte("hello"), 0o600))
@@ -249,4 +251,156 @@ func TestCheckPlacement(t *testing.T) {
 	assert.ErrorContains(t, err, "inside BACKUP_DIR")
 	assert.NoError(t, backup.CheckPlacement(filepath.Join(dir, "db", "auth.db"), filepath.Join(dir, "data"), false))
 	assert.NoError(t, backup.CheckPlacement(filepath.Join(dir, "data-two", "auth.db"), filepath.Join(dir, "data"), false), "a sibling with a common prefix is not inside")
+}
+
+// hostile makes a copy of a sound snapshot and changes it with script.
+func hostile(t *testing.T, good, script string) string {
+	t.Helper()
+	data, err := os.ReadFile(good)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "hostile.db")
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	conn, err := sql.Open("sqlite3", "file:"+path)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Exec(script)
+	require.NoError(t, err)
+	return path
+}
+
+func TestRestoreRefusesFilesTheServerMustNotStartOn(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := t.TempDir()
+	store := openStore(t, filepath.Join(dir, "source.db"))
+	require.NoError(t, addUser(ctx, store, "someone"))
+	good := filepath.Join(dir, "good.db")
+	require.NoError(t, backup.WriteSnapshot(ctx, store, good))
+
+	for name, script := range map[string]string{
+		"a trigger that makes every new account an admin": `CREATE TRIGGER promote AFTER INSERT ON users BEGIN UPDATE users SET role = 'admin' WHERE id = NEW.id; END`,
+		"a view in place of a table":                      `DROP TABLE audit_events; CREATE VIEW audit_events AS SELECT 1 AS id, '' AS event, NULL AS user_id, NULL AS actor_id, '' AS ip, '' AS user_agent, '' AS created_at`,
+		"no unique index on email":                        `PRAGMA foreign_keys = off; CREATE TABLE u2 AS SELECT * FROM users; DROP TABLE users; ALTER TABLE u2 RENAME TO users`,
+		"an index of its own":                             `CREATE INDEX users_name ON users (name)`,
+		"a table of its own":                              `CREATE TABLE notes (x)`,
+		"a version from the future":                       `PRAGMA user_version = 99`,
+		"a version that never was":                        `PRAGMA user_version = -1`,
+		"an older version's number on today's schema":     `PRAGMA user_version = 1`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := hostile(t, good, script)
+			live := filepath.Join(t.TempDir(), "auth.db")
+			_, err := backup.Restore(ctx, path, live)
+			assert.ErrorContains(t, err, "cannot be restored")
+			assert.NoFileExists(t, live)
+
+			// Restore on boot skips it for the older, sound snapshot.
+			snaps := &backup.Dir{Path: t.TempDir(), Keep: 5}
+			copyFile(t, good, filepath.Join(snaps.Path, "spaceauth-20260101T000000.000Z.db"))
+			copyFile(t, path, filepath.Join(snaps.Path, "spaceauth-20260102T000000.000Z.db"))
+			got, _, ok, err := snaps.RestoreNewest(ctx, quiet, live)
+			require.NoError(t, err)
+			require.True(t, ok)
+			assert.Equal(t, "spaceauth-20260101T000000.000Z.db", got.Name)
+		})
+	}
+}
+
+func TestFarFutureSnapshotNamesAreIgnored(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := t.TempDir()
+	store := openStore(t, filepath.Join(dir, "source.db"))
+	require.NoError(t, addUser(ctx, store, "real"))
+	snaps := &backup.Dir{Path: filepath.Join(dir, "backups"), Keep: 1}
+	good, err := snaps.Create(ctx, store)
+	require.NoError(t, err)
+	planted := hostile(t, filepath.Join(snaps.Path, good.Name), `UPDATE users SET role = 'admin'`)
+	copyFile(t, planted, filepath.Join(snaps.Path, "spaceauth-29991231T235959.999Z.db"))
+	copyFile(t, planted, filepath.Join(snaps.Path, "spaceauth-20261399T000000.000Z.db")) // no such month
+
+	list, err := snaps.List()
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, good.Name, list[0].Name)
+	got, _, ok, err := snaps.RestoreNewest(ctx, quiet, filepath.Join(dir, "restored.db"))
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, good.Name, got.Name)
+}
+
+// TestRestoreOnBootIgnoresAStaleWriteAheadLog leaves the -wal and -shm of a
+// deleted database beside the path: replayed over the restored snapshot,
+// they used to corrupt it.
+func TestRestoreOnBootIgnoresAStaleWriteAheadLog(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := t.TempDir()
+	store := openStore(t, filepath.Join(dir, "source.db"))
+	require.NoError(t, addUser(ctx, store, "snapshotted"))
+	snaps := &backup.Dir{Path: filepath.Join(dir, "backups"), Keep: 1}
+	_, err := snaps.Create(ctx, store)
+	require.NoError(t, err)
+
+	// Another database at the path, with committed pages still in its log.
+	live := filepath.Join(dir, "auth.db")
+	other, err := sql.Open("sqlite3", "file:"+live+"?_pragma=journal_mode(wal)&_pragma=wal_autocheckpoint(0)")
+	require.NoError(t, err)
+	other.SetMaxOpenConns(1)
+	_, err = other.Exec(`CREATE TABLE t (x); INSERT INTO t SELECT randomblob(1000) FROM generate_series(1, 50)`)
+	if err != nil { // generate_series may be missing: fall back to a recursive insert
+		_, err = other.Exec(`CREATE TABLE IF NOT EXISTS t (x); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 50) INSERT INTO t SELECT randomblob(1000) FROM n`)
+	}
+	require.NoError(t, err)
+	wal, err := os.ReadFile(live + "-wal")
+	require.NoError(t, err)
+	require.NotEmpty(t, wal)
+	require.NoError(t, other.Close())
+	require.NoError(t, os.Remove(live))
+	require.NoError(t, os.WriteFile(live+"-wal", wal, 0o600))
+	require.NoError(t, os.WriteFile(live+"-shm", make([]byte, 32768), 0o600))
+
+	_, _, ok, err := snaps.RestoreNewest(ctx, quiet, live)
+	require.NoError(t, err)
+	require.True(t, ok)
+	restored := openStore(t, live)
+	var integrity string
+	require.NoError(t, restored.ReadDB().QueryRow("PRAGMA integrity_check").Scan(&integrity))
+	assert.Equal(t, "ok", integrity)
+	assert.Equal(t, map[string]bool{"snapshotted": true}, userIDs(t, live))
+}
+
+// TestRestoreReplacesACorruptDatabase: restore is needed most when the live
+// file is broken, and keeps it, byte for byte, with its log.
+func TestRestoreReplacesACorruptDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := t.TempDir()
+	store := openStore(t, filepath.Join(dir, "source.db"))
+	require.NoError(t, addUser(ctx, store, "saved"))
+	snapshot := filepath.Join(dir, "snap.db")
+	require.NoError(t, backup.WriteSnapshot(ctx, store, snapshot))
+
+	live := filepath.Join(dir, "auth.db")
+	garbage := append([]byte("SQLite format 3\x00"), make([]byte, 8192)...)
+	require.NoError(t, os.WriteFile(live, garbage, 0o600))
+	require.NoError(t, os.WriteFile(live+"-wal", []byte("a log"), 0o600))
+
+	restored, err := backup.Restore(ctx, snapshot, live)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{"saved": true}, userIDs(t, live))
+	kept, err := os.ReadFile(restored.Replaced)
+	require.NoError(t, err)
+	assert.Equal(t, garbage, kept)
+	assert.FileExists(t, restored.Replaced+"-wal")
+	assert.NoFileExists(t, live+"-wal")
+}
+
+func copyFile(t *testing.T, src, dest string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Dir(dest), 0o750))
+	require.NoError(t, os.WriteFile(dest, data, 0o600))
 }

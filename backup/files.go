@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"spaceauth/db"
@@ -22,9 +21,9 @@ var ErrInUse = errors.New("a spaceauth server is using this database; stop it fi
 type Lock struct{ f *os.File }
 
 // LockShared takes the server's lock, failing at once during a restore.
-func LockShared(dbPath string) (*Lock, error) { return lock(dbPath, syscall.LOCK_SH) }
+func LockShared(dbPath string) (*Lock, error) { return lock(dbPath, false) }
 
-func lock(dbPath string, how int) (*Lock, error) {
+func lock(dbPath string, exclusive bool) (*Lock, error) {
 	if err := os.MkdirAll(filepath.Dir(dbPath), 0o750); err != nil {
 		return nil, err
 	}
@@ -32,15 +31,16 @@ func lock(dbPath string, how int) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB); err != nil {
+	if busy, err := tryLock(f, exclusive); busy || err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			if how == syscall.LOCK_SH {
-				return nil, errors.New("a restore is replacing this database; try again when it is done")
-			}
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+		case exclusive:
 			return nil, ErrInUse
+		default:
+			return nil, errors.New("a restore is replacing this database; try again when it is done")
 		}
-		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
 	}
 	return &Lock{f: f}, nil
 }
@@ -49,44 +49,42 @@ func lock(dbPath string, how int) (*Lock, error) {
 func (l *Lock) Release() error { return l.f.Close() }
 
 // Restore replaces the database at dbPath with the snapshot or database file
-// src, after checking src is sound. The current database, if any, is kept
-// as <dbPath>.replaced-<time>. It refuses while a server holds dbPath.
-func Restore(ctx context.Context, src, dbPath string) (replaced string, err error) {
-	if _, err := db.CheckFile(ctx, src); err != nil {
-		return "", fmt.Errorf("%s cannot be restored: %w", src, err)
+// src, after checking that src is a database the server can start on. The
+// current database, if any, is kept as <dbPath>.replaced-<time> with its
+// write-ahead log or journal, untouched, so restoring works even when the
+// current file is corrupt. It refuses while a server holds dbPath.
+func Restore(ctx context.Context, src, dbPath string) (r Restored, err error) {
+	if r.FileReport, err = db.CheckFile(ctx, src); err != nil {
+		return r, fmt.Errorf("%s cannot be restored: %w", src, err)
 	}
-	l, err := lock(dbPath, syscall.LOCK_EX)
+	l, err := lock(dbPath, true)
 	if err != nil {
-		return "", err
+		return r, err
 	}
 	defer l.Release()
 
 	if _, err := os.Stat(dbPath); err == nil {
-		// Fold any write-ahead log left by a crash into the file first, so
-		// the kept copy is complete and no stale -wal meets the new file.
-		store, err := db.Open(ctx, dbPath)
-		if err != nil {
-			return "", fmt.Errorf("current database: %w", err)
+		r.Replaced = dbPath + ".replaced-" + time.Now().UTC().Format("20060102T150405Z")
+		// A hard link keeps the old file under its new name while the
+		// rename in copyInto swaps the new one in: dbPath always names a
+		// database. Its log moves with it: SQLite pairs <name>-wal and
+		// <name>-journal with <name>.
+		if err := os.Link(dbPath, r.Replaced); err != nil {
+			return r, fmt.Errorf("keep the current database: %w", err)
 		}
-		if err := store.Close(); err != nil {
-			return "", fmt.Errorf("current database: %w", err)
-		}
-		for _, side := range []string{"-wal", "-shm"} {
-			if err := os.Remove(dbPath + side); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return "", err
+		for _, side := range []string{"-wal", "-journal"} {
+			if err := os.Rename(dbPath+side, r.Replaced+side); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return r, fmt.Errorf("keep the current database's %s: %w", side, err)
 			}
 		}
-		replaced = dbPath + ".replaced-" + time.Now().UTC().Format("20060102T150405Z")
-		// A hard link keeps the old file under its new name while the
-		// rename below swaps the new one in: dbPath always names a database.
-		if err := os.Link(dbPath, replaced); err != nil {
-			return "", fmt.Errorf("keep the current database: %w", err)
-		}
 	}
-	if err := copyInto(src, dbPath); err != nil {
-		return replaced, err
-	}
-	return replaced, nil
+	return r, copyInto(src, dbPath)
+}
+
+// Restored says what Restore did.
+type Restored struct {
+	db.FileReport
+	Replaced string // where the previous database was kept, if there was one
 }
 
 // CheckPlacement refuses a database inside the backup directory, and one on
@@ -120,25 +118,4 @@ func CheckPlacement(dbPath, backupDir string, allowNetworkFS bool) error {
 		return fmt.Errorf("DATABASE_PATH %s is on a %s filesystem, where SQLite's locking and shared memory do not work and data can be corrupted; put it on local disk and point BACKUP_DIR at the mount instead, or set ALLOW_NETWORK_FS=1 if you are sure", dbPath, name)
 	}
 	return nil
-}
-
-// networkFS names the filesystem holding dir if it is a network or FUSE one.
-func networkFS(dir string) (string, bool) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return "", false
-	}
-	switch uint32(st.Type) {
-	case 0x65735546:
-		return "FUSE (for example a mounted storage bucket)", true
-	case 0x6969:
-		return "NFS", true
-	case 0xFF534D42, 0xFE534D42, 0x517B:
-		return "SMB/CIFS", true
-	case 0x01021997:
-		return "9P", true
-	case 0x00C36400:
-		return "Ceph", true
-	}
-	return "", false
 }

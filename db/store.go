@@ -43,6 +43,7 @@ type Store struct {
 	watch   *sql.Conn // see DataVersion
 
 	opened        os.FileInfo // the file as opened, for VerifyFile
+	openedWAL     os.FileInfo // its write-ahead log, if there was one then
 	writesRefused atomic.Bool
 }
 
@@ -95,6 +96,7 @@ func open(ctx context.Context, path string) (_ *Store, err error) {
 	if s.opened, err = os.Stat(path); err != nil {
 		return nil, err
 	}
+	s.openedWAL, _ = os.Stat(path + "-wal") // the writer holds it open from here on
 
 	s.reader, err = sql.Open("sqlite3", dsn(path, true))
 	if err != nil {
@@ -120,6 +122,9 @@ func dsn(path string, readOnly bool, extra ...string) string {
 	q.Add("_pragma", "busy_timeout(10000)")
 	if !readOnly {
 		q.Add("_pragma", "journal_mode(wal)")
+		// Deleted rows (a closed account's email, name and hash) are
+		// overwritten, not left in free pages of the file.
+		q.Add("_pragma", "secure_delete(on)")
 	}
 	q.Add("_pragma", "foreign_keys(on)")
 	q.Add("_pragma", "synchronous(normal)")
@@ -143,7 +148,11 @@ func fileURL(path string, q url.Values) string {
 	return u.String()
 }
 
-// Tx runs fn in one write transaction, committed if fn returns nil.
+// Tx runs fn in one write transaction, committed if fn returns nil. It
+// succeeds only if, after the commit, the path still names the file this
+// Store writes: a commit into a file that was deleted or replaced meanwhile
+// would be lost at the next start, so it is reported as a failure (and
+// VerifyFile stops every later write).
 func (s *Store) Tx(ctx context.Context, fn func(q *Queries) error) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
@@ -156,7 +165,7 @@ func (s *Store) Tx(ctx context.Context, fn func(q *Queries) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	return nil
+	return s.VerifyFile(ctx)
 }
 
 // Ping checks that the database answers a query.

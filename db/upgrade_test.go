@@ -1,12 +1,9 @@
 package db_test
 
 import (
-	"cmp"
 	"database/sql"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +19,7 @@ import (
 // every table.
 func createV1(t *testing.T, path string) {
 	t.Helper()
-	v1, err := os.ReadFile("../schema/testdata/v1.sql")
+	v1, err := os.ReadFile("../schema/released/v1.sql")
 	require.NoError(t, err)
 	conn, err := sql.Open("sqlite3", "file:"+path+"?_pragma=foreign_keys(on)&_timefmt="+db.TimeFormat)
 	require.NoError(t, err)
@@ -40,66 +37,11 @@ func createV1(t *testing.T, path string) {
 	require.NoError(t, err)
 }
 
-var spaces = regexp.MustCompile(`\s+`)
-
-func normalizeSQL(s string) string {
-	s = strings.ToLower(spaces.ReplaceAllString(s, " "))
-	for _, p := range []string{"(", ")", ","} {
-		s = strings.ReplaceAll(s, " "+p, p)
-		s = strings.ReplaceAll(s, p+" ", p)
-	}
-	return s
-}
-
-// describeSchema lists every table and index with its normalised SQL, its
-// columns (name, type, not null, default, primary key), its indexes and
-// their columns, and its foreign keys.
 func describeSchema(t *testing.T, conn *sql.DB) []string {
 	t.Helper()
-	var out []string
-	query := func(q string, args ...any) [][]string {
-		rows, err := conn.Query(q, args...)
-		require.NoError(t, err)
-		defer rows.Close()
-		cols, err := rows.Columns()
-		require.NoError(t, err)
-		var all [][]string
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			require.NoError(t, rows.Scan(ptrs...))
-			row := make([]string, len(cols))
-			for i, v := range vals {
-				row[i] = cmp.Or(v.String, "NULL")
-			}
-			all = append(all, row)
-		}
-		require.NoError(t, rows.Err())
-		return all
-	}
-	for _, obj := range query("SELECT type, name, coalesce(sql, '') FROM sqlite_schema ORDER BY type, name") {
-		out = append(out, obj[0]+" "+obj[1]+": "+normalizeSQL(obj[2]))
-	}
-	for _, table := range query("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") {
-		name := table[0]
-		for _, col := range query("SELECT cid, name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?)", name) {
-			out = append(out, name+" column "+strings.Join(col, " "))
-		}
-		for _, idx := range query("SELECT name, \"unique\", origin, partial FROM pragma_index_list(?) ORDER BY name", name) {
-			out = append(out, name+" index "+strings.Join(idx, " "))
-			idxName := idx[0]
-			for _, c := range query("SELECT seqno, name, \"desc\", coll, key FROM pragma_index_xinfo(?)", idxName) {
-				out = append(out, idxName+" key "+strings.Join(c, " "))
-			}
-		}
-		for _, fk := range query("SELECT \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?)", name) {
-			out = append(out, name+" fk "+strings.Join(fk, " "))
-		}
-	}
-	return out
+	d, err := db.DescribeSchema(t.Context(), conn)
+	require.NoError(t, err)
+	return d
 }
 
 func TestUpgradeFromV1MatchesFreshSchema(t *testing.T) {

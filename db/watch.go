@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 )
 
 // VerifyFile checks that the path still names the file this Store opened,
 // and that it is still writable. If not, every later write would go to a
 // file nobody will find again (an unlinked inode) or fail half-way, so it
 // makes the writer query-only: writes fail with SQLITE_READONLY, which the
-// API answers with 503, while reads go on. It returns the problem the first
-// time it finds one, and ErrWritesRefused after.
+// API answers with 503. It returns the problem (wrapped in
+// ErrWritesRefused) the first time it finds one, and ErrWritesRefused after.
 func (s *Store) VerifyFile(ctx context.Context) error {
 	if s.writesRefused.Load() {
 		return ErrWritesRefused
@@ -26,7 +25,7 @@ func (s *Store) VerifyFile(ctx context.Context) error {
 		return fmt.Errorf("%w; and refusing writes failed: %w", problem, err)
 	}
 	s.writesRefused.Store(true)
-	return fmt.Errorf("%w: refusing writes until restarted", problem)
+	return fmt.Errorf("%w: %w", ErrWritesRefused, problem)
 }
 
 // ErrWritesRefused means VerifyFile found the database file gone or read-only.
@@ -45,7 +44,12 @@ func (s *Store) fileProblem() error {
 	case !os.SameFile(info, s.opened):
 		return fmt.Errorf("database file %s was replaced while in use", s.Path)
 	}
-	if err := syscall.Access(s.Path, 2 /* W_OK */); err != nil {
+	if s.openedWAL != nil {
+		if info, err := os.Stat(s.Path + "-wal"); err != nil || !os.SameFile(info, s.openedWAL) {
+			return fmt.Errorf("write-ahead log %s-wal was deleted or replaced while in use", s.Path)
+		}
+	}
+	if err := writable(s.Path); err != nil {
 		return fmt.Errorf("database file %s is no longer writable: %w", s.Path, err)
 	}
 	return nil

@@ -3,9 +3,8 @@ package handlers
 import (
 	"context"
 	"database/sql"
-	"log/slog"
+	"fmt"
 	"net/http"
-	"time"
 
 	"spaceauth/db"
 )
@@ -61,39 +60,18 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// Prune deletes sessions past their lifetime or idle timeout and audit
-// events older than the retention period.
-func Prune(ctx context.Context, store *db.Store, cfg Config) (sessions, events int64, err error) {
-	now := time.Now
-	if cfg.Now != nil {
-		now = cfg.Now
+// prune writes the pending session uses, so the idle timeout is judged on
+// current times, then deletes sessions past their lifetime or idle timeout
+// and audit events older than the retention period.
+func (s *server) prune(ctx context.Context) (sessions, events int64, err error) {
+	if err := s.touches.flush(ctx); err != nil {
+		return 0, 0, fmt.Errorf("write session uses before pruning: %w", err)
 	}
-	at := now().UTC()
-	sessions, err = store.Write.DeleteDeadSessions(ctx, db.DeleteDeadSessionsParams{Now: at, IdleSince: at.Add(-cfg.SessionIdleTimeout)})
+	at := s.now()
+	sessions, err = s.store.Write.DeleteDeadSessions(ctx, db.DeleteDeadSessionsParams{Now: at, IdleSince: at.Add(-s.cfg.SessionIdleTimeout)})
 	if err != nil {
 		return 0, 0, err
 	}
-	events, err = store.Write.DeleteAuditEventsBefore(ctx, at.Add(-cfg.AuditRetention))
+	events, err = s.store.Write.DeleteAuditEventsBefore(ctx, at.Add(-s.cfg.AuditRetention))
 	return sessions, events, err
-}
-
-// RunPruner prunes now and then every interval until ctx ends. Failures are
-// logged and retried at the next tick.
-func RunPruner(ctx context.Context, logger *slog.Logger, store *db.Store, cfg Config, interval time.Duration) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		sessions, events, err := Prune(ctx, store, cfg)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			logger.Warn("pruning failed", "err", err)
-		case sessions+events > 0:
-			logger.Info("pruned", "sessions", sessions, "audit_events", events)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
 }

@@ -16,6 +16,8 @@ import (
 // quarter of the idle timeout when that is shorter).
 const touchInterval = time.Minute
 
+var errWritesRefused = retryLater(codeUnavailable, 5*time.Second, "the database file was removed or made read-only; restart the service")
+
 var errBadCredentials = newError(codeUnauthorized, "the email or password is incorrect")
 
 // principal is the authenticated caller. user carries no password hash:
@@ -42,6 +44,11 @@ func (s *server) authenticate(r *http.Request) (principal, error) {
 	hash, ok := bearerTokenHash(r)
 	if !ok {
 		return principal{}, errUnauthenticated
+	}
+	if s.store.WritesRefused() {
+		// Logout and revocation cannot be written: honouring tokens anyway
+		// would keep a revoked one working. Fail closed.
+		return principal{}, errWritesRefused
 	}
 	ctx, now := r.Context(), s.now()
 	pending := s.touches.pendingUse(hash)

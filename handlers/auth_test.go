@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"regexp"
@@ -250,7 +251,7 @@ func TestSessionLifetimeAndIdleTimeout(t *testing.T) {
 	api.clock.Advance(2*time.Hour + time.Second)
 	requireProblem(t, api.do(request{method: "GET", path: "/users/me", token: idle}), http.StatusUnauthorized)
 
-	sessions, _, err := Prune(t.Context(), api.store, api.server.cfg)
+	sessions, _, err := api.server.prune(t.Context())
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, sessions)
 	assert.Equal(t, 0, countRows(t, api.store, "sessions"))
@@ -284,8 +285,6 @@ func TestSessionUsesAreWrittenInBatches(t *testing.T) {
 	for _, tok := range tokens {
 		require.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: tok}).Code)
 	}
-	// The first use after the flush interval started a background flush of
-	// everything pending; a direct flush settles whatever it did not take.
 	require.NoError(t, api.server.touches.flush(t.Context()))
 	var touched int
 	require.NoError(t, api.store.ReadDB().QueryRow("SELECT count(*) FROM sessions WHERE last_used_at = ?", api.clock.Now()).Scan(&touched))
@@ -396,4 +395,40 @@ func TestIPRateLimit(t *testing.T) {
 	requireProblem(t, api.do(request{method: "POST", path: "/auth/login", body: body, headers: map[string]string{"X-Forwarded-For": "198.51.100.7, 192.0.2.10"}}), http.StatusTooManyRequests)
 	api.clock.Advance(20 * time.Second)
 	assert.Equal(t, http.StatusUnauthorized, api.do(request{method: "POST", path: "/auth/login", body: body}).Code)
+}
+
+// TestPruneJudgesIdlenessOnPendingUses: a use still waiting in memory keeps
+// its session alive through a prune.
+func TestPruneJudgesIdlenessOnPendingUses(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t, func(c *Config) { c.SessionIdleTimeout = 8 * time.Second })
+	token := api.signUp("recent@example.com")
+	api.clock.Advance(5600 * time.Millisecond)
+	require.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: token}).Code)
+	api.clock.Advance(3400 * time.Millisecond)
+	sessions, _, err := api.server.prune(t.Context())
+	require.NoError(t, err)
+	assert.Zero(t, sessions)
+	assert.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: token}).Code)
+}
+
+// TestRunWritesPendingUsesWhenItStops: nothing waiting in memory is lost at
+// a graceful stop.
+func TestRunWritesPendingUsesWhenItStops(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	token := api.signUp("stopping@example.com")
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		(&API{Handler: api.handler, s: api.server}).Run(ctx, time.Hour)
+		close(done)
+	}()
+	api.clock.Advance(2 * time.Minute)
+	require.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: token}).Code)
+	stop()
+	<-done
+	var at time.Time
+	require.NoError(t, api.store.ReadDB().QueryRow("SELECT last_used_at FROM sessions").Scan(&at))
+	assert.Equal(t, api.clock.Now(), at)
 }

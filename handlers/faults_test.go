@@ -1,14 +1,19 @@
 package handlers
 
 import (
+	"bytes"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"spaceauth/db"
 )
 
 func TestDiskFullAnswers503AndCorruptsNothing(t *testing.T) {
@@ -44,23 +49,29 @@ func TestDiskFullAnswers503AndCorruptsNothing(t *testing.T) {
 	api.register("late@example.com", strongPassword)
 }
 
-func TestDeletedDatabaseFileStopsWritesNotReads(t *testing.T) {
+// TestDeletedDatabaseFileFailsTheNextWrite: the very first write after the
+// file is gone is refused, not acknowledged into a file no start will open,
+// and tokens stop working rather than outliving a logout that cannot be
+// written.
+func TestDeletedDatabaseFileFailsTheNextWrite(t *testing.T) {
 	t.Parallel()
-	api := newTestAPI(t)
-	token := api.signUp("gone@example.com")
-	require.NoError(t, api.store.VerifyFile(t.Context()))
+	for _, victim := range []string{"", "-wal"} {
+		t.Run("remove file"+victim, func(t *testing.T) {
+			t.Parallel()
+			api := newTestAPI(t)
+			token := api.signUp("gone@example.com")
+			require.NoError(t, os.Remove(api.store.Path+victim))
 
-	require.NoError(t, os.Remove(api.store.Path))
-	err := api.store.VerifyFile(t.Context())
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "deleted")
-
-	w := api.do(request{method: "POST", path: "/auth/register", body: map[string]string{"email": "lost@example.com", "password": strongPassword}})
-	requireProblem(t, w, http.StatusServiceUnavailable)
-	requireProblem(t, api.do(request{method: "POST", path: "/auth/logout", token: token}), http.StatusServiceUnavailable)
-	assert.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: token}).Code, "reads go on")
-	requireProblem(t, api.do(request{method: "GET", path: "/readyz"}), http.StatusServiceUnavailable)
-	assert.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/healthz"}).Code)
+			w := api.do(request{method: "POST", path: "/auth/register", body: map[string]string{"email": "lost@example.com", "password": strongPassword}})
+			requireProblem(t, w, http.StatusServiceUnavailable)
+			assert.Contains(t, api.logs.String(), "deleted")
+			requireProblem(t, api.do(request{method: "POST", path: "/auth/logout", token: token}), http.StatusServiceUnavailable)
+			requireProblem(t, api.do(request{method: "GET", path: "/users/me", token: token}), http.StatusServiceUnavailable)
+			requireProblem(t, api.do(request{method: "GET", path: "/readyz"}), http.StatusServiceUnavailable)
+			assert.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/healthz"}).Code)
+			assert.ErrorIs(t, api.store.VerifyFile(t.Context()), db.ErrWritesRefused)
+		})
+	}
 }
 
 func TestReadOnlyDatabaseFileStopsWrites(t *testing.T) {
@@ -73,4 +84,39 @@ func TestReadOnlyDatabaseFileStopsWrites(t *testing.T) {
 	assert.ErrorContains(t, api.store.VerifyFile(t.Context()), "no longer writable")
 	w := api.do(request{method: "POST", path: "/auth/register", body: map[string]string{"email": "ro@example.com", "password": strongPassword}})
 	requireProblem(t, w, http.StatusServiceUnavailable)
+}
+
+// TestDeletedAccountsLeaveNothingInTheFileOrSnapshots: the email, name and
+// hash of a closed account are overwritten, not left in free pages, and a
+// snapshot holds no free pages at all.
+func TestDeletedAccountsLeaveNothingInTheFileOrSnapshots(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	for i := range 50 { // enough rows that the deleted one shares its pages
+		api.register(fmt.Sprintf("neighbour%d@example.com", i), strongPassword)
+	}
+	const needle = "needle-7f3a9c@example.com"
+	api.register(needle, strongPassword)
+	token := api.login(needle, strongPassword).AccessToken
+	var hash string
+	require.NoError(t, api.store.ReadDB().QueryRow("SELECT password_hash FROM users WHERE email = ?", needle).Scan(&hash))
+	w := api.do(request{method: "DELETE", path: "/users/me", token: token, body: map[string]string{"password": strongPassword}})
+	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
+
+	_, err := api.store.WriteDB().Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	require.NoError(t, err)
+	snapshot := filepath.Join(t.TempDir(), "snap.db")
+	require.NoError(t, api.store.Snapshot(t.Context(), snapshot))
+	for _, path := range []string{api.store.Path, snapshot} {
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.False(t, bytes.Contains(data, []byte(needle)), "the email is in %s", path)
+		assert.False(t, bytes.Contains(data, []byte(hash)), "the hash is in %s", path)
+	}
+	conn, err := sql.Open("sqlite3", "file:"+snapshot+"?mode=ro")
+	require.NoError(t, err)
+	defer conn.Close()
+	var free int
+	require.NoError(t, conn.QueryRow("PRAGMA freelist_count").Scan(&free))
+	assert.Zero(t, free)
 }

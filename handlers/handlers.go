@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -74,10 +75,55 @@ type server struct {
 	untrustedProxy sync.Once
 }
 
-// New returns the API's handler.
-func New(logger *slog.Logger, store *db.Store, cfg Config) http.Handler {
+// API serves the HTTP API and owns its background work (see Run).
+type API struct {
+	http.Handler
+	s *server
+}
+
+// New returns the API.
+func New(logger *slog.Logger, store *db.Store, cfg Config) *API {
 	s := newServer(logger, store, cfg)
-	return s.handler(s.router())
+	return &API{Handler: s.handler(s.router()), s: s}
+}
+
+// Run does the API's background work until ctx ends: it writes batched
+// session uses every touchFlushInterval, even on a quiet server, and prunes
+// dead sessions and old audit events at start and every pruneInterval.
+// When ctx ends it writes the uses still pending and returns: stop the
+// HTTP server first, and close the store only after Run has returned. Failures are logged and retried at the next tick.
+func (a *API) Run(ctx context.Context, pruneInterval time.Duration) {
+	s := a.s
+	flushes := time.NewTicker(touchFlushInterval)
+	defer flushes.Stop()
+	prunes := time.NewTicker(pruneInterval)
+	defer prunes.Stop()
+	s.logPrune(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			if err := s.touches.flush(context.WithoutCancel(ctx)); err != nil {
+				s.logger.Error("session uses could not be written at shutdown; those sessions may be pruned as idle early", "err", err)
+			}
+			return
+		case <-flushes.C:
+			if err := s.touches.flush(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Warn("could not record session use; will retry", "err", err)
+			}
+		case <-prunes.C:
+			s.logPrune(ctx)
+		}
+	}
+}
+
+func (s *server) logPrune(ctx context.Context) {
+	sessions, events, err := s.prune(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.logger.Warn("pruning failed", "err", err)
+	case sessions+events > 0:
+		s.logger.Info("pruned", "sessions", sessions, "audit_events", events)
+	}
 }
 
 func newServer(logger *slog.Logger, store *db.Store, cfg Config) *server {

@@ -18,7 +18,7 @@ func (s *server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 		return retryLater(codeUnavailable, 5*time.Second, "the database is not answering")
 	}
 	if s.store.WritesRefused() {
-		return retryLater(codeUnavailable, 5*time.Second, "the database file was removed or made read-only; restart the service")
+		return errWritesRefused
 	}
 	body := map[string]any{"status": "ready", "schema_version": s.store.SchemaVersion}
 	if s.cfg.Backups != nil {

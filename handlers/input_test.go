@@ -175,7 +175,7 @@ func TestAuditTrail(t *testing.T) {
 	assert.Equal(t, []string{"register ", "login ", "login_failed curl/8", "logout "}, got)
 
 	api.clock.Advance(91 * 24 * time.Hour)
-	_, events, err := Prune(t.Context(), api.store, api.server.cfg)
+	_, events, err := api.server.prune(t.Context())
 	require.NoError(t, err)
 	assert.EqualValues(t, 4, events)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // touchFlushInterval is how long session uses wait in memory before one
-// transaction writes them all.
+// transaction writes them all (API.Run's timer).
 const touchFlushInterval = 5 * time.Second
 
 // touches batches last_used_at updates, so that authenticating stays a read:
@@ -25,10 +25,8 @@ type touches struct {
 
 	flushMu sync.Mutex // one flush at a time
 
-	mu        sync.Mutex
-	pending   map[string]use // by token hash, known before the session is read
-	lastFlush time.Time
-	flushing  bool
+	mu      sync.Mutex
+	pending map[string]use // by token hash, known before the session is read
 }
 
 type use struct {
@@ -49,24 +47,11 @@ func (t *touches) pendingUse(tokenHash []byte) time.Time {
 	return t.pending[string(tokenHash)].at
 }
 
-// record notes a session's use at now and, when the interval has passed,
-// starts writing the batch in the background.
+// record notes a session's use at now, to be written by the next flush.
 func (t *touches) record(tokenHash []byte, sessionID string, now time.Time) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.pending[string(tokenHash)] = use{sessionID: sessionID, at: now}
-	due := !t.flushing && now.Sub(t.lastFlush) >= touchFlushInterval
-	if due {
-		t.flushing = true
-		t.lastFlush = now
-	}
-	t.mu.Unlock()
-	if due {
-		go func() {
-			if err := t.flush(context.Background()); err != nil {
-				t.logger.Warn("could not record session use; will retry", "err", err)
-			}
-		}()
-	}
 }
 
 // flush writes the pending uses in one transaction. They stay pending (and
@@ -87,7 +72,6 @@ func (t *touches) flush(ctx context.Context) error {
 	})
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.flushing = false
 	if err == nil {
 		for hash, u := range batch {
 			if t.pending[hash] == u { // not used again meanwhile

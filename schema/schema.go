@@ -24,6 +24,9 @@ var SQL string
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
+//go:embed released/v1.sql
+var v1SQL string
+
 // Step upgrades a database from Version-1 to Version.
 type Step struct {
 	Version int
@@ -62,4 +65,21 @@ func mustLoadSteps(fsys fs.FS) []Step {
 		steps = append(steps, Step{Version: version, Name: base, SQL: string(body)})
 	}
 	return steps
+}
+
+// At returns a script that creates the schema exactly as version left it:
+// schema.sql for the current version, the first release's schema plus the
+// upgrade steps for an older one. ok is false for an unknown version.
+func At(version int) (script string, ok bool) {
+	switch {
+	case version == Version:
+		return SQL, true
+	case version < 1 || version > Version:
+		return "", false
+	}
+	parts := []string{v1SQL}
+	for _, step := range Steps[:version-1] {
+		parts = append(parts, step.SQL)
+	}
+	return strings.Join(parts, ";\n"), true
 }

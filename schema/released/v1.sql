@@ -1,5 +1,6 @@
--- Frozen copy of schema.sql as released at schema version 1. Never edit:
--- the upgrade test builds a v1 database from it and upgrades it step by step.
+-- Frozen copy of schema.sql as released at schema version 1. Never edit: a
+-- database of any older version is this plus the upgrade steps up to it, which
+-- is how restore recognises one (and the upgrade test builds one).
 
 -- The full current schema. It runs on every start, so every statement must be
 -- idempotent (IF NOT EXISTS). A change to an existing table also needs an
