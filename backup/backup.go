@@ -33,8 +33,9 @@ const (
 
 var namePattern = regexp.MustCompile(`^spaceauth-\d{8}T\d{6}\.\d{3}Z\.db$`)
 
-// ErrBadName is returned for a name that is not one of our snapshots.
-var ErrBadName = errors.New("not a snapshot name")
+// ErrNoSnapshot is returned for a name that is not one of the snapshots
+// List shows.
+var ErrNoSnapshot = errors.New("no such snapshot")
 
 // Info describes one snapshot.
 type Info struct {
@@ -181,13 +182,36 @@ func (d *Dir) prune() error {
 	return errors.Join(errs...)
 }
 
-// PathOf returns the path of the snapshot called name, refusing anything
-// that is not exactly a snapshot name, so no path can leave the directory.
-func (d *Dir) PathOf(name string) (string, error) {
-	if !namePattern.MatchString(name) {
-		return "", ErrBadName
+// Open opens the snapshot called name for reading. Only what List shows is
+// served: an exact snapshot name, not from the far future, and a regular
+// file, so neither a crafted name nor a symlink or directory planted under a
+// snapshot's name reads anything outside the directory.
+func (d *Dir) Open(name string) (*os.File, fs.FileInfo, error) {
+	created, ok := parseName(name)
+	if !ok || created.After(time.Now().Add(maxClockSkew)) {
+		return nil, nil, ErrNoSnapshot
 	}
-	return filepath.Join(d.Path, name), nil
+	path := filepath.Join(d.Path, name)
+	linked, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) || err == nil && !linked.Mode().IsRegular() {
+		return nil, nil, ErrNoSnapshot
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	opened, err := f.Stat()
+	if err == nil && !os.SameFile(linked, opened) {
+		err = ErrNoSnapshot // swapped between the check and the open
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, opened, nil
 }
 
 // RestoreNewest copies the newest sound snapshot to dbPath, which must not

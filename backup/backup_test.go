@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -162,16 +163,32 @@ func TestRestoreNewestSkipsCorruptSnapshots(t *testing.T) {
 	assert.False(t, ok)
 }
 
-func TestSnapshotNamesCannotEscape(t *testing.T) {
+func TestOnlySnapshotsCanBeOpened(t *testing.T) {
 	t.Parallel()
 	d := &backup.Dir{Path: t.TempDir(), Keep: 1}
-	for _, name := range []string{"../auth.db", "..", "/etc/passwd", "spaceauth-20260101T000000.000Z.db/../../x", "a/b.db", "", "spaceauth-20260101T000000.000Z.db\x00"} {
-		_, err := d.PathOf(name)
-		assert.ErrorIs(t, err, backup.ErrBadName, name)
+	outside := filepath.Join(t.TempDir(), "secret")
+	require.NoError(t, os.WriteFile(outside, []byte("not yours"), 0o600))
+	good := "spaceauth-20260101T000000.000Z.db"
+	require.NoError(t, os.WriteFile(filepath.Join(d.Path, good), []byte("snapshot"), 0o600))
+	linked := "spaceauth-20260101T000001.000Z.db"
+	require.NoError(t, os.Symlink(outside, filepath.Join(d.Path, linked)))
+	directory := "spaceauth-20260101T000002.000Z.db"
+	require.NoError(t, os.Mkdir(filepath.Join(d.Path, directory), 0o700))
+	future := time.Now().Add(48 * time.Hour).UTC().Format("spaceauth-20060102T150405.000Z.db")
+	require.NoError(t, os.WriteFile(filepath.Join(d.Path, future), []byte("planted"), 0o600))
+
+	for _, name := range []string{"../auth.db", "..", "/etc/passwd", good + "/../../x", "a/b.db", "", good + "\x00", linked, directory, future, "spaceauth-20260101T000003.000Z.db"} {
+		f, _, err := d.Open(name)
+		assert.ErrorIs(t, err, backup.ErrNoSnapshot, name)
+		assert.Nil(t, f, name)
 	}
-	p, err := d.PathOf("spaceauth-20260101T000000.000Z.db")
+	f, info, err := d.Open(good)
 	require.NoError(t, err)
-	assert.Equal(t, filepath.Join(d.Path, "spaceauth-20260101T000000.000Z.db"), p)
+	defer f.Close()
+	body, err := io.ReadAll(f)
+	require.NoError(t, err)
+	assert.Equal(t, "snapshot", string(body))
+	assert.Equal(t, int64(len("snapshot")), info.Size())
 }
 
 func TestSchedulerSnapshotsOnlyChanges(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ncruces/go-sqlite3"
 	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
 
 	"spaceauth/schema"
@@ -88,6 +89,9 @@ func open(ctx context.Context, path string) (_ *Store, err error) {
 	s.writer.SetMaxOpenConns(1)
 	s.writer.SetConnMaxIdleTime(0)
 	s.writer.SetConnMaxLifetime(0)
+	if err = connect(ctx, s.writer); err != nil {
+		return nil, err
+	}
 
 	if s.Upgrade, err = upgrade(ctx, s.writer, path); err != nil {
 		return nil, err
@@ -115,11 +119,33 @@ func open(ctx context.Context, path string) (_ *Store, err error) {
 	return s, nil
 }
 
+// connect opens the writer's connection. Processes starting at once on a
+// file still in rollback-journal mode all try to switch it to WAL, and SQLite
+// answers BUSY at once instead of waiting (waiting could deadlock), so the
+// attempt is repeated within the busy timeout.
+func connect(ctx context.Context, writer *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		err := writer.PingContext(ctx)
+		if err == nil || !errors.Is(err, sqlite3.BUSY) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// busyTimeout is how long a statement waits for another connection's lock.
+const busyTimeout = 10 * time.Second
+
 // dsn builds a file: URI, the only form whose options the driver reads.
 // busy_timeout must come first: any _pragma otherwise resets it to 0.
 func dsn(path string, readOnly bool, extra ...string) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	if !readOnly {
 		q.Add("_pragma", "journal_mode(wal)")
 		// Deleted rows (a closed account's email, name and hash) are

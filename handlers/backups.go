@@ -3,7 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"os"
+	"time"
 
 	"github.com/julienschmidt/httprouter"
 
@@ -44,20 +44,18 @@ func (s *server) handleAdminDownloadBackup(w http.ResponseWriter, r *http.Reques
 		return errBackupsOff
 	}
 	name := httprouter.ParamsFromContext(r.Context()).ByName("name")
-	path, err := s.cfg.Backups.Dir.PathOf(name)
-	if errors.Is(err, backup.ErrBadName) {
-		return newError(codeNotFound, "no such backup")
-	}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
+	f, info, err := s.cfg.Backups.Dir.Open(name)
+	if errors.Is(err, backup.ErrNoSnapshot) {
 		return newError(codeNotFound, "no such backup")
 	}
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
+	// The server's write timeout suits API answers, not a file of many
+	// megabytes on a slow link: allow 30 s plus 100 KiB/s.
+	deadline := time.Now().Add(30*time.Second + time.Duration(info.Size()/(100<<10))*time.Second)
+	if err := http.NewResponseController(w).SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/vnd.sqlite3")

@@ -1,10 +1,15 @@
 package handlers
 
 import (
+	"bytes"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,4 +70,42 @@ func TestAdminBackupsWhenOff(t *testing.T) {
 	}
 	ready := decodeBody[map[string]any](t, api.do(request{method: "GET", path: "/readyz"}))
 	assert.NotContains(t, ready, "last_backup_at")
+}
+
+func TestBackupDownloadOutlastsTheWriteTimeout(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	dir := &backup.Dir{Path: t.TempDir(), Keep: 2}
+	scheduler, err := backup.NewScheduler(t.Context(), dir, api.store, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	api.server.cfg.Backups = scheduler
+	_, token := api.signUpAdmin("admin@example.com")
+	// A large snapshot, bigger than the socket buffers can absorb.
+	name := "spaceauth-20260101T000000.000Z.db"
+	size := 32 << 20
+	require.NoError(t, os.WriteFile(filepath.Join(dir.Path, name), bytes.Repeat([]byte{'s'}, size), 0o600))
+
+	srv := httptest.NewUnstartedServer(api.handler)
+	srv.Config.WriteTimeout = 200 * time.Millisecond // as serve.go's, scaled down
+	srv.Start()
+	t.Cleanup(srv.Close)
+	req, err := http.NewRequest("GET", srv.URL+"/admin/backups/"+name, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// A slow link: about a second for the whole file.
+	read, chunk := 0, make([]byte, 1<<20)
+	for {
+		n, err := io.ReadFull(resp.Body, chunk)
+		read += n
+		if err != nil {
+			break
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+	assert.Equal(t, size, read, "the whole snapshot arrives")
 }
