@@ -124,6 +124,9 @@ func (s *server) createUser(ctx context.Context, a newAccount, by actor, event s
 	if err := p.err(); err != nil {
 		return db.User{}, err
 	}
+	if s.hasher.full(ctx) {
+		return db.User{}, errOverloaded
+	}
 	// Refuse a taken email before spending a hash on it.
 	if _, err := s.store.Read.GetUserByEmail(ctx, email); err == nil {
 		return db.User{}, errEmailTaken
@@ -176,6 +179,9 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx, now := r.Context(), s.now()
+	if s.hasher.full(ctx) {
+		return errOverloaded
+	}
 	u, err := s.store.Read.GetUserByEmail(ctx, req.email)
 	found := err == nil
 	if err != nil && !db.IsNotFound(err) {

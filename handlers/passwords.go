@@ -94,6 +94,16 @@ func clientNetworkOf(ctx context.Context) string {
 	return network
 }
 
+// full reports whether a hash for ctx's client network would be refused
+// now. Handlers ask before their database reads, so that a shed request
+// costs as little as possible; acquire still decides.
+func (h *hasher) full(ctx context.Context) bool {
+	client := clientNetworkOf(ctx)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.admitted >= h.capacity || h.held[client] >= h.perClient
+}
+
 // acquire admits a hash for ctx's client network and waits for its slot.
 func (h *hasher) acquire(ctx context.Context) (release func(), err error) {
 	client := clientNetworkOf(ctx)
