@@ -13,9 +13,9 @@ import (
 	"strconv"
 	"time"
 
+	"spaceauth/auth"
 	"spaceauth/backup"
 	"spaceauth/db"
-	"spaceauth/handlers"
 )
 
 // runInit creates or upgrades the database, then exits: the successor of
@@ -174,13 +174,13 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	start := time.Now()
-	if err := handlers.Seed(ctx, store, users, f); err != nil {
+	if err := auth.Seed(ctx, store, users, f); err != nil {
 		f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "added %d users with sessions in %v (password %q); tokens in %s\n", users, time.Since(start).Round(time.Millisecond), handlers.SeedPassword, tokensPath)
+	_, err = fmt.Fprintf(stdout, "added %d users with sessions in %v (password %q); tokens in %s\n", users, time.Since(start).Round(time.Millisecond), auth.SeedPassword, tokensPath)
 	return err
 }

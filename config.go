@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"spaceauth/auth"
 	"spaceauth/handlers"
 )
 
@@ -22,6 +23,7 @@ type config struct {
 	DatabasePath string
 	LogLevel     slog.Level
 	LogFormat    string
+	Auth         auth.Config
 	API          handlers.Config
 
 	// The first admin, usually from Hugging Face Space secrets.
@@ -47,7 +49,7 @@ type setting struct {
 func (s setting) flagName() string { return strings.ToLower(strings.ReplaceAll(s.env, "_", "-")) }
 
 func settings() []setting {
-	d := handlers.DefaultConfig()
+	d, h := auth.DefaultConfig(), handlers.DefaultConfig()
 	return []setting{
 		{"PORT", "7860", "TCP port to listen on (0 picks a free one)", func(c *config, v string) (err error) {
 			c.Port, err = strconv.Atoi(v)
@@ -74,17 +76,17 @@ func settings() []setting {
 			c.LogFormat = v
 			return nil
 		}},
-		{"SESSION_TTL", d.SessionTTL.String(), "absolute lifetime of a session (Go duration: 90s, 720h)", durationSetting(func(c *config) *time.Duration { return &c.API.SessionTTL })},
-		{"SESSION_IDLE_TIMEOUT", d.SessionIdleTimeout.String(), "a session unused this long ends", durationSetting(func(c *config) *time.Duration { return &c.API.SessionIdleTimeout })},
-		{"AUDIT_RETENTION", d.AuditRetention.String(), "audit events older than this are deleted", durationSetting(func(c *config) *time.Duration { return &c.API.AuditRetention })},
+		{"SESSION_TTL", d.SessionTTL.String(), "absolute lifetime of a session (Go duration: 90s, 720h)", durationSetting(func(c *config) *time.Duration { return &c.Auth.SessionTTL })},
+		{"SESSION_IDLE_TIMEOUT", d.SessionIdleTimeout.String(), "a session unused this long ends", durationSetting(func(c *config) *time.Duration { return &c.Auth.SessionIdleTimeout })},
+		{"AUDIT_RETENTION", d.AuditRetention.String(), "audit events older than this are deleted", durationSetting(func(c *config) *time.Duration { return &c.Auth.AuditRetention })},
 		{"PASSWORD_MIN_LENGTH", strconv.Itoa(d.PasswordMinLength), "minimum password length in characters (1-256)", func(c *config, v string) (err error) {
-			c.API.PasswordMinLength, err = strconv.Atoi(v)
-			if err == nil && (c.API.PasswordMinLength < 1 || c.API.PasswordMinLength > 256) {
+			c.Auth.PasswordMinLength, err = strconv.Atoi(v)
+			if err == nil && (c.Auth.PasswordMinLength < 1 || c.Auth.PasswordMinLength > 256) {
 				err = errors.New("must be between 1 and 256")
 			}
 			return err
 		}},
-		{"IP_RATE_LIMIT", strconv.Itoa(d.IPRateLimit), "requests per minute per client IP on /auth/* (0: off)", nonNegativeInt(func(c *config) *int { return &c.API.IPRateLimit })},
+		{"IP_RATE_LIMIT", strconv.Itoa(h.IPRateLimit), "requests per minute per client IP on /auth/* (0: off)", nonNegativeInt(func(c *config) *int { return &c.API.IPRateLimit })},
 		{"TRUSTED_PROXY_HOPS", "0", "X-Forwarded-For hops to trust (1 when SPACE_ID is set: Hugging Face's proxy)", nonNegativeInt(func(c *config) *int { return &c.API.TrustedProxyHops })},
 		{"TRUSTED_PROXIES", "", "comma-separated networks (CIDR) whose X-Forwarded-For is read (empty: loopback and private networks)", func(c *config, v string) error {
 			c.API.TrustedProxies = nil
@@ -100,7 +102,7 @@ func settings() []setting {
 			}
 			return nil
 		}},
-		{"HASH_CONCURRENCY", "0", "password hashes run at once (0: one fewer than the CPUs, at least 1); more raise login throughput, fewer keep other requests fast under a login flood", nonNegativeInt(func(c *config) *int { return &c.API.HashSlots })},
+		{"HASH_CONCURRENCY", "0", "password hashes run at once (0: one fewer than the CPUs, at least 1); more raise login throughput, fewer keep other requests fast under a login flood", nonNegativeInt(func(c *config) *int { return &c.Auth.HashSlots })},
 		{"CORS_ORIGINS", "", "comma-separated origins allowed by CORS (* for any; empty: no CORS)", func(c *config, v string) error {
 			c.API.CORSOrigins = nil
 			for o := range strings.SplitSeq(v, ",") {
@@ -187,7 +189,7 @@ func parseConfig(name string, args []string, getenv func(string) string, output 
 		return config{}, nil, err
 	}
 
-	c := config{API: handlers.DefaultConfig()}
+	c := config{Auth: auth.DefaultConfig(), API: handlers.DefaultConfig()}
 	for _, s := range all {
 		value, ok := fromFlags[s.env]
 		if !ok {

@@ -178,7 +178,8 @@ func TestDatabaseDeletedWhileServing(t *testing.T) {
 
 	// The very next write is refused, not acknowledged into a file no start will open.
 	assert.Equal(t, http.StatusServiceUnavailable, p.post(t, "/auth/register", `{"email":"after@example.com","password":"written after the delete"}`))
-	assert.Contains(t, p.logs.String(), "was deleted while in use")
+	// The log arrives through a pipe, after the answer.
+	assert.Eventually(t, func() bool { return strings.Contains(p.logs.String(), "was deleted while in use") }, 5*time.Second, 10*time.Millisecond)
 	p.stop(t)
 
 	// A restart is clean: a new, empty database.

@@ -233,7 +233,7 @@ func TestSettings(t *testing.T) {
 		"CORS_ORIGINS", "https://a.example, https://b.example", "TRUSTED_PROXIES", "203.0.113.7/24, 2001:db8::/32"), io.Discard, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 9000, cfg.Port, "flags win over the environment")
-	assert.Equal(t, 90*time.Second, cfg.API.SessionTTL)
+	assert.Equal(t, 90*time.Second, cfg.Auth.SessionTTL)
 	assert.Equal(t, 1, cfg.API.TrustedProxyHops, "on a Space, one proxy hop is trusted")
 	assert.Equal(t, []string{"https://a.example", "https://b.example"}, cfg.API.CORSOrigins)
 	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8::/32")}, cfg.API.TrustedProxies)

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"spaceauth/auth"
 	"spaceauth/backup"
 	"spaceauth/db"
 	"spaceauth/handlers"
@@ -43,10 +44,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// requests beside them rather than queue them behind a hash in Go's
 	// scheduler.
 	cpus := runtime.GOMAXPROCS(0)
-	if cfg.API.HashSlots == 0 {
-		cfg.API.HashSlots = max(1, cpus-1)
+	if cfg.Auth.HashSlots == 0 {
+		cfg.Auth.HashSlots = max(1, cpus-1)
 	}
-	runtime.GOMAXPROCS(cpus + cfg.API.HashSlots)
+	runtime.GOMAXPROCS(cpus + cfg.Auth.HashSlots)
 	defer runtime.GOMAXPROCS(cpus)
 
 	if err := backup.CheckPlacement(cfg.DatabasePath, cfg.BackupDir, cfg.AllowNetworkFS); err != nil {
@@ -81,12 +82,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		logger.Info("database closed", "path", store.Path)
 	}()
 
+	svc := auth.New(logger, store, cfg.Auth)
 	if cfg.AdminEmail != "" {
-		did, err := handlers.NewOperator(logger, store, cfg.API).EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword, cfg.AdminPasswordReset)
+		did, err := svc.Operator().EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword, cfg.AdminPasswordReset)
 		if err != nil {
 			return fmt.Errorf("admin account from ADMIN_EMAIL: %w", err)
 		}
-		logger.Info("admin account checked", "email", handlers.NormalizeEmail(cfg.AdminEmail), "result", did)
+		logger.Info("admin account checked", "email", auth.NormalizeEmail(cfg.AdminEmail), "result", did)
 	}
 
 	var snapshots *backup.Scheduler
@@ -102,7 +104,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	api := handlers.New(logger, store, cfg.API)
+	api := handlers.New(logger, svc, cfg.API)
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -120,7 +122,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var background sync.WaitGroup
 	defer background.Wait()
 	defer stopBackground()
-	background.Go(func() { api.Run(bgCtx, pruneInterval) })
+	background.Go(func() { svc.Run(bgCtx, pruneInterval) })
 	background.Go(func() { watchDatabaseFile(bgCtx, logger, store) })
 	if snapshots != nil {
 		background.Go(func() { snapshots.Run(bgCtx, cfg.BackupInterval) })

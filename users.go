@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"spaceauth/handlers"
+	"spaceauth/auth"
 )
 
 const usersUsage = `Usage: spaceauth users COMMAND [flags]
@@ -59,7 +59,7 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer store.Close()
-	op := handlers.NewOperator(newLogger(cfg, stderr), store, cfg.API)
+	op := auth.New(newLogger(cfg, stderr), store, cfg.Auth).Operator()
 
 	switch command {
 	case "create":
@@ -90,7 +90,7 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	case "list":
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tDISABLED\tCREATED")
-		err := op.ListUsers(ctx, func(u handlers.User) error {
+		err := op.ListUsers(ctx, func(u auth.User) error {
 			_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%t\t%s\n", u.ID, u.Email, u.Name, u.Role, u.Disabled, u.CreatedAt.UTC().Format(time.RFC3339))
 			return err
 		})
@@ -106,7 +106,7 @@ func report(stdout io.Writer, did, email string, err error) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", email, err)
 	}
-	_, err = fmt.Fprintf(stdout, "%s %s\n", did, handlers.NormalizeEmail(email))
+	_, err = fmt.Fprintf(stdout, "%s %s\n", did, auth.NormalizeEmail(email))
 	return err
 }
 

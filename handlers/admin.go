@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"encoding/base64"
 	"net/http"
 	"net/url"
@@ -10,15 +9,7 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
-	"spaceauth/db"
-)
-
-// Audit events of administrative actions; actor_id names the admin.
-const (
-	eventAdminUserCreate     = "admin_user_create"
-	eventAdminUserUpdate     = "admin_user_update"
-	eventAdminUserDelete     = "admin_user_delete"
-	eventAdminSessionsRevoke = "admin_sessions_revoke"
+	"spaceauth/auth"
 )
 
 const (
@@ -26,147 +17,27 @@ const (
 	maxPageSize     = 200
 )
 
-var errNoSuchUser = newError(codeNotFound, "no such user")
-
 // adminOnly runs h for an authenticated admin; others get 403.
 func (s *server) adminOnly(h authedFunc) http.HandlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request, p principal) error {
-		if p.user.Role != "admin" {
+	return s.authed(func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		if p.User.Role != "admin" {
 			return newError(codeForbidden, "this needs the admin role")
 		}
 		return h(w, r, p)
 	})
 }
 
-// userChanges are the fields an admin may change; nil means unchanged.
-type userChanges struct {
-	Name     *string `json:"name"`
-	Email    *string `json:"email"`
-	Role     *string `json:"role"`
-	Disabled *bool   `json:"disabled"`
-	Password *string `json:"password"`
-}
-
-// changeUser applies c to the user with id. Disabling a user or setting its
-// password ends all its sessions; the last enabled admin cannot lose that.
-func (s *server) changeUser(ctx context.Context, id string, c userChanges, by actor) (db.User, error) {
-	current, err := s.store.Read.GetUserByID(ctx, id)
-	if db.IsNotFound(err) {
-		return db.User{}, errNoSuchUser
-	}
-	if err != nil {
-		return db.User{}, err
-	}
-	var p problems
-	if c.Name != nil {
-		*c.Name = normalizeName(*c.Name)
-		p.check("name", nameProblem(*c.Name))
-	}
-	if c.Email != nil {
-		*c.Email = NormalizeEmail(*c.Email)
-		p.check("email", emailProblem(*c.Email))
-		current.Email = *c.Email
-	}
-	if c.Role != nil {
-		p.check("role", roleProblem(*c.Role))
-	}
-	if c.Password != nil {
-		*c.Password = normalizePassword(*c.Password)
-		p.check("password", passwordProblem(*c.Password, current.Email, s.cfg.PasswordMinLength))
-	}
-	if err := p.err(); err != nil {
-		return db.User{}, err
-	}
-	hash := ""
-	if c.Password != nil {
-		if hash, err = s.hasher.hash(ctx, *c.Password); err != nil {
-			return db.User{}, err
-		}
-	}
-	var updated db.User
-	err = s.store.Tx(ctx, func(q *db.Queries) error {
-		// Re-read inside the write transaction: nothing can change it now.
-		before, err := q.GetUserByID(ctx, id)
-		if db.IsNotFound(err) {
-			return errNoSuchUser
-		}
-		if err != nil {
-			return err
-		}
-		after := before
-		if c.Name != nil {
-			after.Name = *c.Name
-		}
-		if c.Email != nil {
-			after.Email = *c.Email
-		}
-		if c.Role != nil {
-			after.Role = *c.Role
-		}
-		if c.Disabled != nil {
-			after.Disabled = *c.Disabled
-		}
-		if after.Role != "admin" || after.Disabled {
-			if err := refuseLastAdmin(ctx, q, before); err != nil {
-				return err
-			}
-		}
-		now := s.now()
-		updated, err = q.UpdateUser(ctx, db.UpdateUserParams{
-			Email: after.Email, Name: after.Name, Role: after.Role, Disabled: after.Disabled, UpdatedAt: now, ID: id,
-		})
-		if db.IsUniqueViolation(err) {
-			return errEmailTaken
-		}
-		if err != nil {
-			return err
-		}
-		if hash != "" {
-			if err := q.UpdateUserPasswordHash(ctx, db.UpdateUserPasswordHashParams{PasswordHash: hash, UpdatedAt: now, ID: id}); err != nil {
-				return err
-			}
-		}
-		if hash != "" || (after.Disabled && !before.Disabled) {
-			if err := q.DeleteUserSessions(ctx, id); err != nil {
-				return err
-			}
-		}
-		return s.audit(ctx, q, by, eventAdminUserUpdate, id)
-	})
-	return updated, err
-}
-
-// deleteUser removes a user and its sessions, unless it is the last admin.
-func (s *server) deleteUser(ctx context.Context, id string, by actor) error {
-	return s.store.Tx(ctx, func(q *db.Queries) error {
-		u, err := q.GetUserByID(ctx, id)
-		if db.IsNotFound(err) {
-			return errNoSuchUser
-		}
-		if err != nil {
-			return err
-		}
-		if err := refuseLastAdmin(ctx, q, u); err != nil {
-			return err
-		}
-		if _, err := q.DeleteUser(ctx, id); err != nil {
-			return err
-		}
-		return s.audit(ctx, q, by, eventAdminUserDelete, id)
-	})
-}
-
 // handleAdminListUsers serves GET /admin/users.
-func (s *server) handleAdminListUsers(w http.ResponseWriter, r *http.Request, p principal) error {
+func (s *server) handleAdminListUsers(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	query, limit, after, err := pageRequest(r)
 	if err != nil {
 		return err
 	}
 	search := query.Get("q")
-	if len(search) > maxEmailLength {
-		return newError(codeBadRequest, "q must be at most %d characters", maxEmailLength)
+	if len(search) > auth.MaxEmailLength {
+		return newError(codeBadRequest, "q must be at most %d characters", auth.MaxEmailLength)
 	}
-	rows, err := s.store.Read.ListUsers(r.Context(), db.ListUsersParams{After: after, Search: search, Limit: int64(limit + 1)})
+	rows, err := s.auth.ListUsers(r.Context(), search, after, limit+1)
 	if err != nil {
 		return err
 	}
@@ -184,7 +55,7 @@ func (s *server) handleAdminListUsers(w http.ResponseWriter, r *http.Request, p 
 }
 
 // handleAdminCreateUser serves POST /admin/users.
-func (s *server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request, p principal) error {
+func (s *server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	req, err := decode[struct {
 		Email    *string `json:"email"`
 		Password *string `json:"password"`
@@ -198,8 +69,8 @@ func (s *server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request, p
 	if req.Role != nil {
 		role = *req.Role
 	}
-	u, err := s.createUser(r.Context(), newAccount{Email: deref(req.Email), Password: req.Password, Name: deref(req.Name), Role: role},
-		s.requestActor(r, p.user.ID), eventAdminUserCreate)
+	u, err := s.auth.CreateUser(r.Context(), auth.NewAccount{Email: deref(req.Email), Password: req.Password, Name: deref(req.Name), Role: role},
+		s.requestActor(r, p.User.ID))
 	if err != nil {
 		return err
 	}
@@ -208,11 +79,8 @@ func (s *server) handleAdminCreateUser(w http.ResponseWriter, r *http.Request, p
 }
 
 // handleAdminGetUser serves GET /admin/users/:id.
-func (s *server) handleAdminGetUser(w http.ResponseWriter, r *http.Request, p principal) error {
-	u, err := s.store.Read.GetUserByID(r.Context(), httprouter.ParamsFromContext(r.Context()).ByName("id"))
-	if db.IsNotFound(err) {
-		return errNoSuchUser
-	}
+func (s *server) handleAdminGetUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	u, err := s.auth.UserByID(r.Context(), httprouter.ParamsFromContext(r.Context()).ByName("id"))
 	if err != nil {
 		return err
 	}
@@ -221,13 +89,19 @@ func (s *server) handleAdminGetUser(w http.ResponseWriter, r *http.Request, p pr
 }
 
 // handleAdminUpdateUser serves PATCH /admin/users/:id.
-func (s *server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request, p principal) error {
-	req, err := decode[userChanges](w, r)
+func (s *server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	req, err := decode[struct {
+		Name     *string `json:"name"`
+		Email    *string `json:"email"`
+		Role     *string `json:"role"`
+		Disabled *bool   `json:"disabled"`
+		Password *string `json:"password"`
+	}](w, r)
 	if err != nil {
 		return err
 	}
 	id := httprouter.ParamsFromContext(r.Context()).ByName("id")
-	u, err := s.changeUser(r.Context(), id, req, s.requestActor(r, p.user.ID))
+	u, err := s.auth.ChangeUser(r.Context(), id, auth.UserChanges(req), s.requestActor(r, p.User.ID))
 	if err != nil {
 		return err
 	}
@@ -236,9 +110,9 @@ func (s *server) handleAdminUpdateUser(w http.ResponseWriter, r *http.Request, p
 }
 
 // handleAdminDeleteUser serves DELETE /admin/users/:id.
-func (s *server) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request, p principal) error {
+func (s *server) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	id := httprouter.ParamsFromContext(r.Context()).ByName("id")
-	if err := s.deleteUser(r.Context(), id, s.requestActor(r, p.user.ID)); err != nil {
+	if err := s.auth.DeleteUser(r.Context(), id, s.requestActor(r, p.User.ID)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -246,21 +120,9 @@ func (s *server) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request, p
 }
 
 // handleAdminRevokeSessions serves DELETE /admin/users/:id/sessions.
-func (s *server) handleAdminRevokeSessions(w http.ResponseWriter, r *http.Request, p principal) error {
-	ctx := r.Context()
-	id := httprouter.ParamsFromContext(ctx).ByName("id")
-	err := s.store.Tx(ctx, func(q *db.Queries) error {
-		if _, err := q.GetUserByID(ctx, id); db.IsNotFound(err) {
-			return errNoSuchUser
-		} else if err != nil {
-			return err
-		}
-		if err := q.DeleteUserSessions(ctx, id); err != nil {
-			return err
-		}
-		return s.audit(ctx, q, s.requestActor(r, p.user.ID), eventAdminSessionsRevoke, id)
-	})
-	if err != nil {
+func (s *server) handleAdminRevokeSessions(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id := httprouter.ParamsFromContext(r.Context()).ByName("id")
+	if err := s.auth.RevokeUserSessions(r.Context(), id, s.requestActor(r, p.User.ID)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -278,7 +140,7 @@ type auditEvent struct {
 }
 
 // handleAdminListAudit serves GET /admin/audit.
-func (s *server) handleAdminListAudit(w http.ResponseWriter, r *http.Request, p principal) error {
+func (s *server) handleAdminListAudit(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	query, limit, cursor, err := pageRequest(r)
 	if err != nil {
 		return err
@@ -289,8 +151,8 @@ func (s *server) handleAdminListAudit(w http.ResponseWriter, r *http.Request, p 
 			return errBadCursor
 		}
 	}
-	rows, err := s.store.Read.ListAuditEvents(r.Context(), db.ListAuditEventsParams{
-		Before: before, UserID: query.Get("user_id"), Event: query.Get("event"), Limit: int64(limit + 1),
+	rows, err := s.auth.AuditEvents(r.Context(), auth.AuditFilter{
+		Before: before, UserID: query.Get("user_id"), Event: query.Get("event"), Limit: limit + 1,
 	})
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"spaceauth/auth"
 	"spaceauth/db"
 )
 
@@ -124,14 +125,14 @@ func TestLogin(t *testing.T) {
 	assert.EqualValues(t, 720*3600, got["expires_in"])
 	assert.Equal(t, "2026-03-31T12:00:00Z", got["expires_at"])
 	token := got["access_token"].(string)
-	assert.Len(t, token, tokenLen)
+	assert.Len(t, token, wantTokenLen)
 	gotUser := got["user"].(map[string]any)
 	assert.Equal(t, registered.ID, gotUser["id"])
 	assert.Equal(t, "2026-03-01T12:00:00Z", gotUser["last_login_at"])
 
 	var stored []byte
 	require.NoError(t, api.store.ReadDB().QueryRow("SELECT token_hash FROM sessions").Scan(&stored))
-	assert.Equal(t, hashToken(token), stored, "only the token's hash is stored")
+	assert.Equal(t, auth.HashToken(token), stored, "only the token's hash is stored")
 	assert.NotContains(t, api.logs.String(), token)
 
 	me := api.do(request{method: "GET", path: "/users/me", token: token})
@@ -201,7 +202,7 @@ func TestBearerTokenIsRequired(t *testing.T) {
 		"wrong length":     "Bearer " + good[:len(good)-1],
 		"wrong alphabet":   "Bearer " + good[:len(good)-1] + "*",
 		"wrong prefix":     "Bearer xx" + good[2:],
-		"unknown token":    "Bearer " + tokenPrefix + strings.Repeat("A", tokenLen-len(tokenPrefix)),
+		"unknown token":    "Bearer " + "sa_" + strings.Repeat("A", wantTokenLen-len("sa_")),
 		"token in scheme":  good,
 		"two tokens":       "Bearer " + good + " " + good,
 		"sql in the token": "Bearer ' OR 1=1 --",
@@ -231,7 +232,7 @@ func TestLogoutKillsTheTokenAtOnce(t *testing.T) {
 
 func TestSessionLifetimeAndIdleTimeout(t *testing.T) {
 	t.Parallel()
-	api := newTestAPI(t, func(c *Config) {
+	api := newTestAPI(t, func(c *testConfig) {
 		c.SessionTTL = 10 * time.Hour
 		c.SessionIdleTimeout = 2 * time.Hour
 	})
@@ -251,7 +252,7 @@ func TestSessionLifetimeAndIdleTimeout(t *testing.T) {
 	api.clock.Advance(2*time.Hour + time.Second)
 	requireProblem(t, api.do(request{method: "GET", path: "/users/me", token: idle}), http.StatusUnauthorized)
 
-	sessions, _, err := api.server.prune(t.Context())
+	sessions, _, err := api.auth.Prune(t.Context())
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, sessions)
 	assert.Equal(t, 0, countRows(t, api.store, "sessions"))
@@ -262,7 +263,7 @@ func TestSessionUseIsWrittenAtMostOncePerMinute(t *testing.T) {
 	api := newTestAPI(t)
 	token := api.signUp("touch@example.com")
 	lastUsed := func() time.Time {
-		require.NoError(t, api.server.touches.flush(t.Context()))
+		require.NoError(t, api.auth.WriteSessionUses(t.Context()))
 		var at time.Time
 		require.NoError(t, api.store.ReadDB().QueryRow("SELECT last_used_at FROM sessions").Scan(&at))
 		return at
@@ -285,7 +286,7 @@ func TestSessionUsesAreWrittenInBatches(t *testing.T) {
 	for _, tok := range tokens {
 		require.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: tok}).Code)
 	}
-	require.NoError(t, api.server.touches.flush(t.Context()))
+	require.NoError(t, api.auth.WriteSessionUses(t.Context()))
 	var touched int
 	require.NoError(t, api.store.ReadDB().QueryRow("SELECT count(*) FROM sessions WHERE last_used_at = ?", api.clock.Now()).Scan(&touched))
 	assert.Equal(t, len(tokens), touched)
@@ -299,7 +300,7 @@ func TestLegacyBcryptUserLogsInAndIsRehashed(t *testing.T) {
 	require.NoError(t, err)
 	now := api.clock.Now()
 	_, err = api.store.Write.CreateUser(t.Context(), db.CreateUserParams{
-		ID: newID(now), Email: "legacy@example.com", PasswordHash: string(legacy), Role: "user", CreatedAt: now, UpdatedAt: now,
+		ID: auth.NewID(now), Email: "legacy@example.com", PasswordHash: string(legacy), Role: "user", CreatedAt: now, UpdatedAt: now,
 	})
 	require.NoError(t, err)
 
@@ -315,7 +316,8 @@ func TestOlderArgonParametersAreUpgraded(t *testing.T) {
 	t.Parallel()
 	api := newTestAPI(t)
 	api.register("params@example.com", strongPassword)
-	old := newHasher(argonParams{memoryKiB: 32, time: 1, threads: 1}, 1, 1).encode(strongPassword)
+	// strongPassword hashed with m=32,t=1,p=1 and the salt "0123456789abcdef".
+	old := "$argon2id$v=19$m=32,t=1,p=1$MDEyMzQ1Njc4OWFiY2RlZg$JZ5VpMbkUHSuJaIwyunuHHoyybaSylUYtwLlaMidzf8"
 	_, err := api.store.WriteDB().Exec("UPDATE users SET password_hash = ?", old)
 	require.NoError(t, err)
 
@@ -323,17 +325,6 @@ func TestOlderArgonParametersAreUpgraded(t *testing.T) {
 	u, err := api.store.Read.GetUserByEmail(t.Context(), "params@example.com")
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(u.PasswordHash, "$argon2id$v=19$m=64,t=1,p=1$"), u.PasswordHash)
-}
-
-func TestDefaultHashParameters(t *testing.T) {
-	t.Parallel()
-	encoded := newHasher(defaultParams, 1, 1).encode("pw")
-	assert.True(t, strings.HasPrefix(encoded, "$argon2id$v=19$m=19456,t=2,p=1$"), encoded)
-	p, salt, key, err := parseArgon2id(encoded)
-	require.NoError(t, err)
-	assert.Equal(t, defaultParams, p)
-	assert.Len(t, salt, 16)
-	assert.Len(t, key, 32)
 }
 
 func TestAccountBackoffAfterFiveFailures(t *testing.T) {
@@ -375,7 +366,7 @@ type httpResult struct {
 
 func TestIPRateLimit(t *testing.T) {
 	t.Parallel()
-	api := newTestAPI(t, func(c *Config) {
+	api := newTestAPI(t, func(c *testConfig) {
 		c.IPRateLimit = 3
 		c.TrustedProxyHops = 1
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")} // the test's peer
@@ -401,12 +392,12 @@ func TestIPRateLimit(t *testing.T) {
 // its session alive through a prune.
 func TestPruneJudgesIdlenessOnPendingUses(t *testing.T) {
 	t.Parallel()
-	api := newTestAPI(t, func(c *Config) { c.SessionIdleTimeout = 8 * time.Second })
+	api := newTestAPI(t, func(c *testConfig) { c.SessionIdleTimeout = 8 * time.Second })
 	token := api.signUp("recent@example.com")
 	api.clock.Advance(5600 * time.Millisecond)
 	require.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: token}).Code)
 	api.clock.Advance(3400 * time.Millisecond)
-	sessions, _, err := api.server.prune(t.Context())
+	sessions, _, err := api.auth.Prune(t.Context())
 	require.NoError(t, err)
 	assert.Zero(t, sessions)
 	assert.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: token}).Code)
@@ -421,7 +412,7 @@ func TestRunWritesPendingUsesWhenItStops(t *testing.T) {
 	ctx, stop := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
-		(&API{Handler: api.handler, s: api.server}).Run(ctx, time.Hour)
+		api.auth.Run(ctx, time.Hour)
 		close(done)
 	}()
 	api.clock.Advance(2 * time.Minute)

@@ -7,17 +7,18 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
+	"spaceauth/auth"
 	"spaceauth/backup"
 )
 
 var errBackupsOff = newError(codeConflict, "backups are off: set BACKUP_DIR to turn them on")
 
 // handleAdminCreateBackup serves POST /admin/backups.
-func (s *server) handleAdminCreateBackup(w http.ResponseWriter, r *http.Request, p principal) error {
+func (s *server) handleAdminCreateBackup(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	if s.cfg.Backups == nil {
 		return errBackupsOff
 	}
-	info, err := s.cfg.Backups.SnapshotNow(r.Context(), "requested by "+p.user.ID)
+	info, err := s.cfg.Backups.SnapshotNow(r.Context(), "requested by "+p.User.ID)
 	if err != nil {
 		return err
 	}
@@ -26,7 +27,7 @@ func (s *server) handleAdminCreateBackup(w http.ResponseWriter, r *http.Request,
 }
 
 // handleAdminListBackups serves GET /admin/backups.
-func (s *server) handleAdminListBackups(w http.ResponseWriter, r *http.Request, p principal) error {
+func (s *server) handleAdminListBackups(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	if s.cfg.Backups == nil {
 		return errBackupsOff
 	}
@@ -39,7 +40,7 @@ func (s *server) handleAdminListBackups(w http.ResponseWriter, r *http.Request, 
 }
 
 // handleAdminDownloadBackup serves GET /admin/backups/:name.
-func (s *server) handleAdminDownloadBackup(w http.ResponseWriter, r *http.Request, p principal) error {
+func (s *server) handleAdminDownloadBackup(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	if s.cfg.Backups == nil {
 		return errBackupsOff
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"spaceauth/auth"
 	"spaceauth/db"
 )
 
@@ -18,15 +19,15 @@ func seededAPI(b *testing.B, n int) (*testAPI, []string) {
 		now := api.clock.Now()
 		for i := range n {
 			u, err := q.CreateUser(b.Context(), db.CreateUserParams{
-				ID: newID(now), Email: fmt.Sprintf("b%d@example.com", i), PasswordHash: "x", Role: "user", CreatedAt: now, UpdatedAt: now,
+				ID: auth.NewID(now), Email: fmt.Sprintf("b%d@example.com", i), PasswordHash: "x", Role: "user", CreatedAt: now, UpdatedAt: now,
 			})
 			if err != nil {
 				return err
 			}
-			token, hash := newToken()
+			token, hash := auth.NewToken()
 			tokens = append(tokens, token)
 			if err := q.CreateSession(b.Context(), db.CreateSessionParams{
-				ID: newID(now), UserID: u.ID, TokenHash: hash, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(api.server.cfg.SessionTTL),
+				ID: auth.NewID(now), UserID: u.ID, TokenHash: hash, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(api.auth.Config().SessionTTL),
 			}); err != nil {
 				return err
 			}
@@ -58,7 +59,7 @@ func BenchmarkGetMe(b *testing.B) {
 }
 
 func BenchmarkBearerTokenHash(b *testing.B) {
-	token, _ := newToken()
+	token, _ := auth.NewToken()
 	r := httptest.NewRequest("GET", "/users/me", nil)
 	r.Header.Set("Authorization", "Bearer "+token)
 	b.ReportAllocs()
@@ -75,7 +76,7 @@ func BenchmarkAuthenticateToken(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		_, err := api.store.Read.AuthenticateToken(b.Context(), db.AuthenticateTokenParams{TokenHash: hashToken(tokens[i%len(tokens)]), Now: now})
+		_, err := api.store.Read.AuthenticateToken(b.Context(), db.AuthenticateTokenParams{TokenHash: auth.HashToken(tokens[i%len(tokens)]), Now: now})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -104,19 +105,11 @@ func BenchmarkCreateSession(b *testing.B) {
 	now := api.clock.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		_, hash := newToken()
+		_, hash := auth.NewToken()
 		if err := api.store.Write.CreateSession(b.Context(), db.CreateSessionParams{
-			ID: newID(now), UserID: u.ID, TokenHash: hash, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(api.server.cfg.SessionTTL),
+			ID: auth.NewID(now), UserID: u.ID, TokenHash: hash, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(api.auth.Config().SessionTTL),
 		}); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// BenchmarkHash is one password hash at the production parameters.
-func BenchmarkHash(b *testing.B) {
-	h := newHasher(defaultParams, 1, 0)
-	for b.Loop() {
-		h.encode("benchmark passphrase")
 	}
 }

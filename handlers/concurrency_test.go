@@ -26,7 +26,7 @@ func TestConcurrentClientsNeverSeeServerErrors(t *testing.T) {
 		t.Skip("load test")
 	}
 	t.Parallel()
-	api := newTestAPI(t, func(c *Config) { c.HashQueue = 10000; c.Now = time.Now })
+	api := newTestAPI(t, func(c *testConfig) { c.HashQueue = 10000; c.Now = time.Now })
 	srv := httptest.NewServer(api.handler)
 	defer srv.Close()
 	_, adminToken := api.signUpAdmin("admin@example.com")

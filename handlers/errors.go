@@ -2,92 +2,57 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
+	"spaceauth/auth"
 	"spaceauth/db"
 )
 
-// errorCode names a kind of failure; codes maps each to its HTTP status.
-type errorCode string
-
+// Codes of failures only HTTP has, beside the domain's.
 const (
-	codeBadRequest       errorCode = "bad-request"
-	codeUnauthorized     errorCode = "unauthorized"
-	codeForbidden        errorCode = "forbidden"
-	codeNotFound         errorCode = "not-found"
-	codeMethodNotAllowed errorCode = "method-not-allowed"
-	codeConflict         errorCode = "conflict"
-	codeTooLarge         errorCode = "payload-too-large"
-	codeUnsupportedMedia errorCode = "unsupported-media-type"
-	codeValidation       errorCode = "validation-failed"
-	codeTooManyRequests  errorCode = "too-many-requests"
-	codeInternal         errorCode = "internal-error"
-	codeUnavailable      errorCode = "service-unavailable"
+	codeBadRequest       = auth.CodeBadRequest
+	codeUnauthorized     = auth.CodeUnauthorized
+	codeForbidden        = auth.CodeForbidden
+	codeNotFound         = auth.CodeNotFound
+	codeConflict         = auth.CodeConflict
+	codeTooManyRequests  = auth.CodeTooManyRequests
+	codeInternal         = auth.CodeInternal
+	codeUnavailable      = auth.CodeUnavailable
+	codeMethodNotAllowed = auth.Code("method-not-allowed")
+	codeTooLarge         = auth.Code("payload-too-large")
+	codeUnsupportedMedia = auth.Code("unsupported-media-type")
 )
 
-var codes = map[errorCode]int{
-	codeBadRequest:       http.StatusBadRequest,
-	codeUnauthorized:     http.StatusUnauthorized,
-	codeForbidden:        http.StatusForbidden,
-	codeNotFound:         http.StatusNotFound,
-	codeMethodNotAllowed: http.StatusMethodNotAllowed,
-	codeConflict:         http.StatusConflict,
-	codeTooLarge:         http.StatusRequestEntityTooLarge,
-	codeUnsupportedMedia: http.StatusUnsupportedMediaType,
-	codeValidation:       http.StatusUnprocessableEntity,
-	codeTooManyRequests:  http.StatusTooManyRequests,
-	codeInternal:         http.StatusInternalServerError,
-	codeUnavailable:      http.StatusServiceUnavailable,
+// statuses maps each code to its HTTP status.
+var statuses = map[auth.Code]int{
+	auth.CodeBadRequest:      http.StatusBadRequest,
+	auth.CodeUnauthorized:    http.StatusUnauthorized,
+	auth.CodeForbidden:       http.StatusForbidden,
+	auth.CodeNotFound:        http.StatusNotFound,
+	auth.CodeConflict:        http.StatusConflict,
+	auth.CodeValidation:      http.StatusUnprocessableEntity,
+	auth.CodeTooManyRequests: http.StatusTooManyRequests,
+	auth.CodeInternal:        http.StatusInternalServerError,
+	auth.CodeUnavailable:     http.StatusServiceUnavailable,
+	codeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	codeTooLarge:             http.StatusRequestEntityTooLarge,
+	codeUnsupportedMedia:     http.StatusUnsupportedMediaType,
 }
 
-// apiError is an error whose message is safe to show to the client.
-type apiError struct {
-	code       errorCode
-	detail     string
-	fields     []fieldError
-	retryAfter time.Duration // sets Retry-After when positive
-}
+var (
+	newError     = auth.Errorf
+	retryLater   = auth.RetryLater
+	invalidField = auth.InvalidField
+)
 
 type fieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
 }
-
-// Error reads well on its own, for the command line.
-func (e *apiError) Error() string {
-	if len(e.fields) == 0 {
-		return e.detail
-	}
-	msgs := make([]string, len(e.fields))
-	for i, f := range e.fields {
-		msgs[i] = f.Field + " " + f.Message
-	}
-	return strings.Join(msgs, "; ")
-}
-
-func newError(code errorCode, format string, args ...any) *apiError {
-	return &apiError{code: code, detail: fmt.Sprintf(format, args...)}
-}
-
-func invalidField(field, message string) *apiError {
-	return validationFailed([]fieldError{{field, message}})
-}
-
-func validationFailed(fields []fieldError) *apiError {
-	return &apiError{code: codeValidation, detail: "the request has invalid fields", fields: fields}
-}
-
-func retryLater(code errorCode, after time.Duration, detail string) *apiError {
-	return &apiError{code: code, detail: detail, retryAfter: after}
-}
-
-var errUnauthenticated = newError(codeUnauthorized, "a valid bearer token is required")
 
 // problem is the RFC 9457 body of every error response.
 type problem struct {
@@ -99,9 +64,9 @@ type problem struct {
 }
 
 // writeError is the one place an error becomes a response. Errors that are
-// not apiErrors are logged and shown to the client only as "internal error".
+// not auth.Errors are logged and shown to the client only as "internal error".
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
-	var apiErr *apiError
+	var apiErr *auth.Error
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &apiErr):
@@ -116,19 +81,23 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		apiErr = newError(codeInternal, "internal error")
 	}
-	status := codes[apiErr.code]
-	if apiErr.retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(apiErr.retryAfter.Seconds()))))
+	status := statuses[apiErr.Code]
+	if apiErr.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(apiErr.RetryAfter.Seconds()))))
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="spaceauth"`)
 	}
+	fields := make([]fieldError, len(apiErr.Fields))
+	for i, f := range apiErr.Fields {
+		fields[i] = fieldError(f)
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	writeJSON(w, status, problem{
-		Type:   "urn:spaceauth:problem:" + string(apiErr.code),
+		Type:   "urn:spaceauth:problem:" + string(apiErr.Code),
 		Title:  http.StatusText(status),
 		Status: status,
-		Detail: apiErr.detail,
-		Errors: apiErr.fields,
+		Detail: apiErr.Detail,
+		Errors: fields,
 	})
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"spaceauth/auth"
 )
 
 // TestLoginFloodStaysWithinTheHashingBound sends 1000 concurrent logins for
@@ -21,8 +23,8 @@ func TestLoginFloodStaysWithinTheHashingBound(t *testing.T) {
 		t.Skip("hashes for real")
 	}
 	const slots, queue, logins = 2, 16, 1000
-	api := newTestAPI(t, func(c *Config) {
-		c.hashParams = defaultParams
+	api := newTestAPI(t, func(c *testConfig) {
+		c.Argon2 = auth.DefaultArgon2
 		c.HashSlots, c.HashQueue = slots, queue
 	})
 	api.register("flood@example.com", strongPassword)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"spaceauth/auth"
 )
 
 // Bad inputs every fuzz target starts from.
@@ -91,7 +93,7 @@ func FuzzLoginForm(f *testing.F) {
 }
 
 func FuzzBearerToken(f *testing.F) {
-	valid, _ := newToken()
+	valid, _ := auth.NewToken()
 	for _, h := range []string{"Bearer " + valid, "bearer " + valid, "Basic dXNlcjpwYXNz", "Bearer", "Bearer  " + valid, "Bearer " + valid + "\r\n",
 		"Bearer sa_" + strings.Repeat("A", 43), "Bearer sa_" + strings.Repeat("/", 43), "Bearer sa_" + strings.Repeat("A", 42) + "=", "\x00"} {
 		f.Add(h)
@@ -108,7 +110,7 @@ func FuzzBearerToken(f *testing.F) {
 		}
 		_, token, _ := strings.Cut(header, " ")
 		token = strings.TrimSpace(token)
-		if len(token) != tokenLen || !strings.HasPrefix(token, tokenPrefix) || !utf8.ValidString(token) {
+		if len(token) != wantTokenLen || !strings.HasPrefix(token, "sa_") || !utf8.ValidString(token) {
 			t.Fatalf("accepted a token of the wrong shape: %q", token)
 		}
 	})

@@ -1,9 +1,9 @@
-// Package handlers is the HTTP API: routing, validation, passwords, tokens,
-// throttling and the one mapping from errors to responses.
+// Package handlers is the HTTP API: routing, decoding and validating
+// requests, calling the domain (package auth), encoding responses, and the
+// one mapping from errors to responses.
 package handlers
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -13,148 +13,60 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
+	"spaceauth/auth"
 	"spaceauth/backup"
-	"spaceauth/db"
 )
 
-// Config holds the API's settings, validated by the caller.
+// Config holds the HTTP settings, validated by the caller.
 type Config struct {
-	Version            string
-	SessionTTL         time.Duration
-	SessionIdleTimeout time.Duration
-	PasswordMinLength  int
-	IPRateLimit        int // requests per minute per client IP on /auth/*; 0 disables
-	TrustedProxyHops   int
+	Version          string
+	IPRateLimit      int // requests per minute per client IP on /auth/*; 0 disables
+	TrustedProxyHops int
 	// TrustedProxies are the networks whose X-Forwarded-For is read;
 	// default: loopback and private ranges.
 	TrustedProxies []netip.Prefix
 	CORSOrigins    []string
-	AuditRetention time.Duration
 	// Backups takes and lists snapshots; nil when BACKUP_DIR is not set.
 	Backups *backup.Scheduler
-
-	// HashSlots hashes run at once (default: the CPU count) and HashQueue
-	// more requests may wait (default: 32 per slot, about a second at ~30 ms
-	// a hash); beyond that, they get 503. Waiting costs no hash memory.
-	HashSlots int
-	HashQueue int
-	// hashParams replaces defaultParams in tests, where speed matters more.
-	hashParams argonParams
-	// equalizeFailures pads failed password checks to legacyFloor; off in
-	// tests, but for the one that checks it.
-	equalizeFailures bool
-
-	// Now is the clock; tests replace it.
-	Now func() time.Time
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
-	return Config{
-		Version:            "dev",
-		SessionTTL:         720 * time.Hour,
-		SessionIdleTimeout: 168 * time.Hour,
-		PasswordMinLength:  8,
-		IPRateLimit:        60,
-		AuditRetention:     90 * 24 * time.Hour,
-		equalizeFailures:   true,
-	}
+	return Config{Version: "dev", IPRateLimit: 60}
 }
 
 // server holds what the handlers share.
 type server struct {
-	logger   *slog.Logger
-	store    *db.Store
-	cfg      Config
-	now      func() time.Time
-	hasher   *hasher
-	throttle *loginThrottle
-	touches  *touches
-	openAPI  []byte // the document, with this build's version
+	logger  *slog.Logger
+	auth    *auth.Service
+	cfg     Config
+	now     func() time.Time
+	openAPI []byte // the document, with this build's version
 	// untrustedProxy warns once about X-Forwarded-For from outside TrustedProxies.
 	untrustedProxy sync.Once
 }
 
-// API serves the HTTP API and owns its background work (see Run).
-type API struct {
-	http.Handler
-	s *server
+// New returns the API over the domain's service.
+func New(logger *slog.Logger, svc *auth.Service, cfg Config) http.Handler {
+	s := newServer(logger, svc, cfg)
+	return s.handler(s.router())
 }
 
-// New returns the API.
-func New(logger *slog.Logger, store *db.Store, cfg Config) *API {
-	s := newServer(logger, store, cfg)
-	return &API{Handler: s.handler(s.router()), s: s}
-}
-
-// Run does the API's background work until ctx ends: it writes batched
-// session uses every touchFlushInterval, even on a quiet server, and prunes
-// dead sessions and old audit events at start and every pruneInterval.
-// When ctx ends it writes the uses still pending and returns: stop the
-// HTTP server first, and close the store only after Run has returned. Failures are logged and retried at the next tick.
-func (a *API) Run(ctx context.Context, pruneInterval time.Duration) {
-	s := a.s
-	flushes := time.NewTicker(touchFlushInterval)
-	defer flushes.Stop()
-	prunes := time.NewTicker(pruneInterval)
-	defer prunes.Stop()
-	s.logPrune(ctx)
-	for {
-		select {
-		case <-ctx.Done():
-			if err := s.touches.flush(context.WithoutCancel(ctx)); err != nil {
-				s.logger.Error("session uses could not be written at shutdown; those sessions may be pruned as idle early", "err", err)
-			}
-			return
-		case <-flushes.C:
-			if err := s.touches.flush(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Warn("could not record session use; will retry", "err", err)
-			}
-		case <-prunes.C:
-			s.logPrune(ctx)
-		}
-	}
-}
-
-func (s *server) logPrune(ctx context.Context) {
-	sessions, events, err := s.prune(ctx)
-	switch {
-	case err != nil && ctx.Err() == nil:
-		s.logger.Warn("pruning failed", "err", err)
-	case sessions+events > 0:
-		s.logger.Info("pruned", "sessions", sessions, "audit_events", events)
-	}
-}
-
-func newServer(logger *slog.Logger, store *db.Store, cfg Config) *server {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.HashSlots <= 0 {
-		cfg.HashSlots = runtime.GOMAXPROCS(0)
-	}
-	if cfg.HashQueue <= 0 {
-		cfg.HashQueue = 32 * cfg.HashSlots
-	}
+func newServer(logger *slog.Logger, svc *auth.Service, cfg Config) *server {
 	if len(cfg.TrustedProxies) == 0 {
 		cfg.TrustedProxies = defaultTrustedProxies
-	}
-	if cfg.hashParams == (argonParams{}) {
-		cfg.hashParams = defaultParams
 	}
 	openAPI, err := openAPIFor(cfg.Version)
 	if err != nil {
 		panic(err) // embedded at build time, and parsed by every test run
 	}
+	clock := svc.Config().Now
 	return &server{
-		logger:   logger,
-		store:    store,
-		cfg:      cfg,
-		now:      func() time.Time { return cfg.Now().UTC() },
-		hasher:   newHasher(cfg.hashParams, cfg.HashSlots, cfg.HashQueue),
-		throttle: newLoginThrottle(),
-		touches:  newTouches(store, logger),
-		openAPI:  openAPI,
+		logger:  logger,
+		auth:    svc,
+		cfg:     cfg,
+		now:     func() time.Time { return clock().UTC() },
+		openAPI: openAPI,
 	}
 }
 

@@ -11,16 +11,13 @@ func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleReadyz serves GET /readyz: the database answers.
+// handleReadyz serves GET /readyz: the database answers and takes writes.
 func (s *server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
-	if err := s.store.Ping(r.Context()); err != nil {
-		s.logger.Error("readiness check failed", "err", err)
-		return retryLater(codeUnavailable, 5*time.Second, "the database is not answering")
+	version, err := s.auth.Ready(r.Context())
+	if err != nil {
+		return err
 	}
-	if s.store.WritesRefused() {
-		return errWritesRefused
-	}
-	body := map[string]any{"status": "ready", "schema_version": s.store.SchemaVersion}
+	body := map[string]any{"status": "ready", "schema_version": version}
 	if s.cfg.Backups != nil {
 		var last *time.Time
 		if at, ok := s.cfg.Backups.Dir.LastAt(); ok {

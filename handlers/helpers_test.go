@@ -17,11 +17,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"spaceauth/auth"
 	"spaceauth/db"
 )
 
 // testParams make hashing cheap where it is not what a test is about.
-var testParams = argonParams{memoryKiB: 64, time: 1, threads: 1}
+var testParams = auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
 
 type fakeClock struct {
 	mu  sync.Mutex
@@ -45,29 +46,39 @@ type testAPI struct {
 	t       testing.TB
 	handler http.Handler
 	server  *server
+	auth    *auth.Service
 	store   *db.Store
 	clock   *fakeClock
 	logs    *bytes.Buffer
 }
 
-func newTestAPI(t testing.TB, configure ...func(*Config)) *testAPI {
+// testConfig is every setting of a test API, the domain's and HTTP's.
+type testConfig struct {
+	auth.Config
+	httpConfig
+}
+
+type httpConfig = Config
+
+func newTestAPI(t testing.TB, configure ...func(*testConfig)) *testAPI {
 	t.Helper()
 	store, err := db.Open(t.Context(), filepath.Join(t.TempDir(), "auth.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
 	clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	cfg := DefaultConfig()
-	cfg.equalizeFailures = false
+	cfg := testConfig{auth.DefaultConfig(), DefaultConfig()}
+	cfg.EqualizeFailures = false
 	cfg.IPRateLimit = 0
 	cfg.Now = clock.Now
-	cfg.hashParams = testParams
+	cfg.Argon2 = testParams
 	for _, c := range configure {
 		c(&cfg)
 	}
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s := newServer(logger, store, cfg)
-	return &testAPI{t: t, handler: s.handler(s.router()), server: s, store: store, clock: clock, logs: logs}
+	svc := auth.New(logger, store, cfg.Config)
+	s := newServer(logger, svc, cfg.httpConfig)
+	return &testAPI{t: t, handler: s.handler(s.router()), server: s, auth: svc, store: store, clock: clock, logs: logs}
 }
 
 type lockedWriter struct {
@@ -184,3 +195,7 @@ func countRows(t *testing.T, store *db.Store, table string) int {
 	require.NoError(t, store.ReadDB().QueryRow("SELECT count(*) FROM "+table).Scan(&n))
 	return n
 }
+
+// wantTokenLen is the length of a bearer token: "sa_" and 32 bytes in
+// unpadded base64url.
+const wantTokenLen = 3 + 43

@@ -43,7 +43,7 @@ func TestHostileInputChangesNothing(t *testing.T) {
 	api := newTestAPI(t)
 	_, admin := api.signUpAdmin("admin@example.com")
 	token := api.signUp("victim@example.com")
-	badAlphabet := tokenPrefix + strings.Repeat("*", tokenLen-len(tokenPrefix))
+	badAlphabet := "sa_" + strings.Repeat("*", wantTokenLen-len("sa_"))
 	json := map[string]string{"Content-Type": "application/json"}
 
 	cases := []struct {

@@ -120,7 +120,7 @@ func TestPanicBecomesAGeneric500(t *testing.T) {
 
 func TestCORS(t *testing.T) {
 	t.Parallel()
-	api := newTestAPI(t, func(c *Config) { c.CORSOrigins = []string{"https://app.example.com"} })
+	api := newTestAPI(t, func(c *testConfig) { c.CORSOrigins = []string{"https://app.example.com"} })
 	preflight := api.do(request{method: "OPTIONS", path: "/auth/login", headers: map[string]string{
 		"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type",
 	}})
@@ -175,7 +175,7 @@ func TestAuditTrail(t *testing.T) {
 	assert.Equal(t, []string{"register ", "login ", "login_failed curl/8", "logout "}, got)
 
 	api.clock.Advance(91 * 24 * time.Hour)
-	_, events, err := api.server.prune(t.Context())
+	_, events, err := api.auth.Prune(t.Context())
 	require.NoError(t, err)
 	assert.EqualValues(t, 4, events)
 }

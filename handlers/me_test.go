@@ -176,9 +176,9 @@ func TestUpdateMeKeepsAnAdminsChangeMadeMeanwhile(t *testing.T) {
 	r.Header.Set("Authorization", "Bearer "+ownToken)
 	stale, err := api.server.authenticate(r)
 	require.NoError(t, err)
-	require.Equal(t, "admin", stale.user.Role)
+	require.Equal(t, "admin", stale.User.Role)
 
-	w := api.do(request{method: "PATCH", path: "/admin/users/" + stale.user.ID, token: adminToken, body: map[string]any{"role": "user", "disabled": true}})
+	w := api.do(request{method: "PATCH", path: "/admin/users/" + stale.User.ID, token: adminToken, body: map[string]any{"role": "user", "disabled": true}})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 
 	rec := httptest.NewRecorder()
@@ -189,7 +189,7 @@ func TestUpdateMeKeepsAnAdminsChangeMadeMeanwhile(t *testing.T) {
 	assert.Equal(t, "user", got.Role, "the demotion stands")
 	assert.True(t, got.Disabled, "the disable stands")
 
-	stored, err := api.store.Read.GetUserByID(t.Context(), stale.user.ID)
+	stored, err := api.store.Read.GetUserByID(t.Context(), stale.User.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "user", stored.Role)
 	assert.True(t, stored.Disabled)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"spaceauth/auth"
 )
 
 // secureHeaders marks every response as not to be sniffed or cached: the
@@ -56,7 +58,7 @@ func cors(origins []string, next http.Handler) http.Handler {
 func (s *server) tagClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		network := clientNetwork(s.clientAddr(r))
-		next.ServeHTTP(w, r.WithContext(withClientNetwork(r.Context(), network)))
+		next.ServeHTTP(w, r.WithContext(auth.WithClientNetwork(r.Context(), network)))
 	})
 }
 
@@ -69,7 +71,7 @@ func (s *server) rateLimitAuth(next http.Handler) http.Handler {
 	limits := newKeyedLimiter(rate.Limit(float64(s.cfg.IPRateLimit)/60), s.cfg.IPRateLimit, maxLimiterKeys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/auth/") {
-			if wait := limits.reserve(clientNetworkOf(r.Context()), s.now()); wait > 0 {
+			if wait := limits.reserve(auth.ClientNetworkOf(r.Context()), s.now()); wait > 0 {
 				writeError(w, r, s.logger, retryLater(codeTooManyRequests, wait, "too many requests from this address; slow down"))
 				return
 			}

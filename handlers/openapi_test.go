@@ -94,7 +94,7 @@ func TestOpenAPIDocumentDescribesExactlyTheRoutes(t *testing.T) {
 
 func TestOpenAPIIsServedWithTheBuildVersion(t *testing.T) {
 	t.Parallel()
-	api := newTestAPI(t, func(c *Config) { c.Version = "v1.2.3" })
+	api := newTestAPI(t, func(c *testConfig) { c.Version = "v1.2.3" })
 	w := api.do(request{method: "GET", path: "/openapi.json"})
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, "application/json", w.Header().Get("Content-Type"))

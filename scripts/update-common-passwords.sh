@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Refreshes handlers/commonpasswords.txt: the 10,000 most common passwords,
+# Refreshes auth/commonpasswords.txt: the 10,000 most common passwords,
 # in rank order, from the frequency-ranked list (Xato's 10M leaked
 # passwords) that the maintained zxcvbn-ts project ships on npm.
 set -euo pipefail
@@ -14,5 +14,5 @@ trap 'rm -rf "$tmp"' EXIT
   echo "# Regenerate with scripts/update-common-passwords.sh; do not edit by hand."
   sed 's/^/# /' "$tmp/package/LICENSE.txt"
   node -e 'const l=require(process.argv[1]); process.stdout.write(l.slice(0,10000).join("\n")+"\n")' "$tmp/package/src/passwords.json"
-} > handlers/commonpasswords.txt
-echo "wrote handlers/commonpasswords.txt ($(grep -vc '^#' handlers/commonpasswords.txt) passwords)"
+} > auth/commonpasswords.txt
+echo "wrote auth/commonpasswords.txt ($(grep -vc '^#' auth/commonpasswords.txt) passwords)"

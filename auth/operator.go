@@ -1,9 +1,8 @@
-package handlers
+package auth
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"spaceauth/db"
@@ -13,17 +12,14 @@ import (
 // the start-up bootstrap. It applies the same rules as the API and records
 // the same audit events, with actor "cli" or "bootstrap".
 type Operator struct {
-	s     *server
-	actor actor
+	s     *Service
+	actor Actor
 }
 
-// NewOperator returns an Operator acting from the command line.
-func NewOperator(logger *slog.Logger, store *db.Store, cfg Config) *Operator {
-	return &Operator{s: newServer(logger, store, cfg), actor: cliActor}
+// Operator returns the Operator of s, acting from the command line.
+func (s *Service) Operator() *Operator {
+	return &Operator{s: s, actor: cliActor}
 }
-
-// User is an account as the command line shows it.
-type User = db.User
 
 // CreateUser creates an account; admin gives it the admin role.
 func (o *Operator) CreateUser(ctx context.Context, email, password, name string, admin bool) (User, error) {
@@ -31,30 +27,30 @@ func (o *Operator) CreateUser(ctx context.Context, email, password, name string,
 	if admin {
 		role = "admin"
 	}
-	return o.s.createUser(ctx, newAccount{Email: email, Password: &password, Name: name, Role: role}, o.actor, eventAdminUserCreate)
+	return o.s.createUser(ctx, NewAccount{Email: email, Password: &password, Name: name, Role: role}, o.actor, eventAdminUserCreate)
 }
 
 // SetPassword replaces a user's password and ends its sessions.
 func (o *Operator) SetPassword(ctx context.Context, email, password string) error {
-	return o.change(ctx, email, userChanges{Password: &password})
+	return o.change(ctx, email, UserChanges{Password: &password})
 }
 
 // SetRole makes a user "admin" or "user".
 func (o *Operator) SetRole(ctx context.Context, email, role string) error {
-	return o.change(ctx, email, userChanges{Role: &role})
+	return o.change(ctx, email, UserChanges{Role: &role})
 }
 
 // SetDisabled disables (ending its sessions) or enables a user.
 func (o *Operator) SetDisabled(ctx context.Context, email string, disabled bool) error {
-	return o.change(ctx, email, userChanges{Disabled: &disabled})
+	return o.change(ctx, email, UserChanges{Disabled: &disabled})
 }
 
-func (o *Operator) change(ctx context.Context, email string, c userChanges) error {
+func (o *Operator) change(ctx context.Context, email string, c UserChanges) error {
 	u, err := o.userByEmail(ctx, email)
 	if err != nil {
 		return err
 	}
-	_, err = o.s.changeUser(ctx, u.ID, c, o.actor)
+	_, err = o.s.ChangeUser(ctx, u.ID, c, o.actor)
 	return err
 }
 
@@ -67,11 +63,14 @@ func (o *Operator) userByEmail(ctx context.Context, email string) (User, error) 
 	return u, err
 }
 
+// listPage is how many users ListUsers reads at a time.
+const listPage = 200
+
 // ListUsers calls fn for every user, oldest first.
 func (o *Operator) ListUsers(ctx context.Context, fn func(User) error) error {
 	after := ""
 	for {
-		page, err := o.s.store.Read.ListUsers(ctx, db.ListUsersParams{After: after, Limit: maxPageSize})
+		page, err := o.s.store.Read.ListUsers(ctx, db.ListUsersParams{After: after, Limit: listPage})
 		if err != nil {
 			return err
 		}
@@ -80,7 +79,7 @@ func (o *Operator) ListUsers(ctx context.Context, fn func(User) error) error {
 				return err
 			}
 		}
-		if len(page) < maxPageSize {
+		if len(page) < listPage {
 			return nil
 		}
 		after = page[len(page)-1].ID
@@ -104,11 +103,11 @@ func (o *Operator) EnsureAdmin(ctx context.Context, email, password string, rese
 	if err != nil {
 		return "", err
 	}
-	var c userChanges
+	var c UserChanges
 	var did []string
 	if u.Role != "admin" {
 		if !resetPassword {
-			ok, _, err := o.s.hasher.verify(ctx, normalizePassword(password), u.PasswordHash)
+			ok, _, err := o.s.hasher.verify(ctx, NormalizePassword(password), u.PasswordHash)
 			if err != nil {
 				return "", err
 			}
@@ -128,10 +127,10 @@ func (o *Operator) EnsureAdmin(ctx context.Context, email, password string, rese
 	if u.Disabled {
 		did = append(did, "left disabled (enable it with: spaceauth users enable)")
 	}
-	if c == (userChanges{}) {
+	if c == (UserChanges{}) {
 		return strings.Join(append([]string{"unchanged"}, did...), ", "), nil
 	}
-	if _, err := o.s.changeUser(ctx, u.ID, c, o.actor); err != nil {
+	if _, err := o.s.ChangeUser(ctx, u.ID, c, o.actor); err != nil {
 		return "", err
 	}
 	return strings.Join(did, ", "), nil

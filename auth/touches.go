@@ -1,8 +1,7 @@
-package handlers
+package auth
 
 import (
 	"context"
-	"log/slog"
 	"maps"
 	"sync"
 	"time"
@@ -11,7 +10,7 @@ import (
 )
 
 // touchFlushInterval is how long session uses wait in memory before one
-// transaction writes them all (API.Run's timer).
+// transaction writes them all (Service.Run's timer).
 const touchFlushInterval = 5 * time.Second
 
 // touches batches last_used_at updates, so that authenticating stays a read:
@@ -20,8 +19,7 @@ const touchFlushInterval = 5 * time.Second
 // writer. A crash loses at most a few seconds of use times, which only
 // matter against an idle timeout measured in hours.
 type touches struct {
-	store  *db.Store
-	logger *slog.Logger
+	store *db.Store
 
 	flushMu sync.Mutex // one flush at a time
 
@@ -34,8 +32,8 @@ type use struct {
 	at        time.Time
 }
 
-func newTouches(store *db.Store, logger *slog.Logger) *touches {
-	return &touches{store: store, logger: logger, pending: map[string]use{}}
+func newTouches(store *db.Store) *touches {
+	return &touches{store: store, pending: map[string]use{}}
 }
 
 // pendingUse returns the newest unwritten use of the session a token opens.

@@ -1,4 +1,4 @@
-package handlers
+package auth
 
 import (
 	"bufio"
@@ -23,18 +23,19 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-const maxPasswordLength = 256 // code points; never truncated
+// MaxPasswordLength is in code points; passwords are never truncated.
+const MaxPasswordLength = 256
 
-// argonParams are the argon2id costs; stored in every hash (PHC format) so
+// Argon2Params are the argon2id costs; stored in every hash (PHC format) so
 // they can be raised later and old hashes still verify, then get rehashed.
-type argonParams struct {
-	memoryKiB uint32
-	time      uint32
-	threads   uint8
+type Argon2Params struct {
+	MemoryKiB uint32
+	Time      uint32
+	Threads   uint8
 }
 
-// defaultParams are OWASP's recommended argon2id minimum.
-var defaultParams = argonParams{memoryKiB: 19456, time: 2, threads: 1}
+// DefaultArgon2 are OWASP's recommended argon2id minimum.
+var DefaultArgon2 = Argon2Params{MemoryKiB: 19456, Time: 2, Threads: 1}
 
 const (
 	saltLen = 16
@@ -43,7 +44,7 @@ const (
 
 // errOverloaded means the hashing queue (or this client network's share of
 // it) is full; the client should retry.
-var errOverloaded = retryLater(codeUnavailable, 2*time.Second, "the server is busy hashing passwords; try again shortly")
+var errOverloaded = RetryLater(CodeUnavailable, 2*time.Second, "the server is busy hashing passwords; try again shortly")
 
 // hasher bounds password hashing: argon2id takes ~19 MiB and tens of
 // milliseconds of one core per hash, so at most `slots` run at once and at
@@ -54,7 +55,7 @@ var errOverloaded = retryLater(codeUnavailable, 2*time.Second, "the server is bu
 // at most a quarter of the places, and freed slots go round-robin across
 // the networks waiting: one source cannot take the queue from everyone.
 type hasher struct {
-	params    argonParams
+	params    Argon2Params
 	slots     int
 	capacity  int // slots + queue
 	perClient int
@@ -72,7 +73,7 @@ type hasher struct {
 	dummyHash func() string
 }
 
-func newHasher(params argonParams, slots, queue int) *hasher {
+func newHasher(params Argon2Params, slots, queue int) *hasher {
 	h := &hasher{
 		params: params, slots: slots, capacity: slots + queue, perClient: max(slots, (slots+queue)/4),
 		held: map[string]int{}, waiting: map[string][]chan struct{}{},
@@ -81,24 +82,11 @@ func newHasher(params argonParams, slots, queue int) *hasher {
 	return h
 }
 
-type clientNetworkKey struct{}
-
-// withClientNetwork tags ctx with the caller's network, the unit of
-// fairness for hashing and throttling.
-func withClientNetwork(ctx context.Context, network string) context.Context {
-	return context.WithValue(ctx, clientNetworkKey{}, network)
-}
-
-func clientNetworkOf(ctx context.Context) string {
-	network, _ := ctx.Value(clientNetworkKey{}).(string)
-	return network
-}
-
 // full reports whether a hash for ctx's client network would be refused
 // now. Handlers ask before their database reads, so that a shed request
 // costs as little as possible; acquire still decides.
 func (h *hasher) full(ctx context.Context) bool {
-	client := clientNetworkOf(ctx)
+	client := ClientNetworkOf(ctx)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.admitted >= h.capacity || h.held[client] >= h.perClient
@@ -106,7 +94,7 @@ func (h *hasher) full(ctx context.Context) bool {
 
 // acquire admits a hash for ctx's client network and waits for its slot.
 func (h *hasher) acquire(ctx context.Context) (release func(), err error) {
-	client := clientNetworkOf(ctx)
+	client := ClientNetworkOf(ctx)
 	h.mu.Lock()
 	if h.admitted >= h.capacity || h.held[client] >= h.perClient {
 		h.mu.Unlock()
@@ -212,8 +200,8 @@ func (h *hasher) encode(password string) string {
 	salt := make([]byte, saltLen)
 	rand.Read(salt)
 	p := h.params
-	key := argon2.IDKey([]byte(password), salt, p.time, p.memoryKiB, p.threads, keyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.memoryKiB, p.time, p.threads,
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, keyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 
@@ -251,7 +239,7 @@ func (h *hasher) verify(ctx context.Context, password, encoded string) (ok, reha
 		return false, false, err
 	}
 	err = h.do(ctx, func() {
-		got := argon2.IDKey([]byte(password), salt, p.time, p.memoryKiB, p.threads, uint32(len(key)))
+		got := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(key)))
 		ok = subtle.ConstantTimeCompare(got, key) == 1
 	})
 	return ok, ok && (p != h.params || len(salt) != saltLen || len(key) != keyLen), err
@@ -259,7 +247,7 @@ func (h *hasher) verify(ctx context.Context, password, encoded string) (ok, reha
 
 // parseArgon2id reads a PHC string strictly: version 19, parameters in
 // their canonical order and within bounds, unpadded canonical base64.
-func parseArgon2id(encoded string) (p argonParams, salt, key []byte, err error) {
+func parseArgon2id(encoded string) (p Argon2Params, salt, key []byte, err error) {
 	m := argon2idPHC.FindStringSubmatch(encoded)
 	if m == nil {
 		return p, nil, nil, fmt.Errorf("%w: not an argon2id v19 PHC string", errBadHash)
@@ -270,7 +258,7 @@ func parseArgon2id(encoded string) (p argonParams, salt, key []byte, err error) 
 	if threads < 1 || threads > maxArgonThreads || passes < 1 || passes > maxArgonTime || memory < 8*threads || memory > maxArgonMemoryKiB {
 		return p, nil, nil, fmt.Errorf("%w: argon2id parameters m=%d,t=%d,p=%d", errBadHash, memory, passes, threads)
 	}
-	p = argonParams{memoryKiB: uint32(memory), time: uint32(passes), threads: uint8(threads)}
+	p = Argon2Params{MemoryKiB: uint32(memory), Time: uint32(passes), Threads: uint8(threads)}
 	strict := base64.RawStdEncoding.Strict()
 	if salt, err = strict.DecodeString(m[4]); err != nil || len(salt) < 8 || len(salt) > 64 {
 		return p, nil, nil, fmt.Errorf("%w: argon2id salt", errBadHash)
@@ -303,10 +291,10 @@ type passwordAttempt struct {
 // verifyPassword is the one way a password is checked: throttled, counted
 // before hashing, failures padded to the legacy floor, and a bad stored
 // hash logged and failed.
-func (s *server) verifyPassword(ctx context.Context, a passwordAttempt, password, encoded string) (ok, rehash bool, err error) {
+func (s *Service) verifyPassword(ctx context.Context, a passwordAttempt, password, encoded string) (ok, rehash bool, err error) {
 	check, wait := s.throttle.begin(a.account, a.client, a.known, s.now())
 	if wait > 0 {
-		return false, false, retryLater(codeTooManyRequests, wait, "too many failed password attempts; wait before trying again")
+		return false, false, RetryLater(CodeTooManyRequests, wait, "too many failed password attempts; wait before trying again")
 	}
 	start := time.Now()
 	ok, rehash, err = s.hasher.verify(ctx, password, encoded)
@@ -322,7 +310,7 @@ func (s *server) verifyPassword(ctx context.Context, a passwordAttempt, password
 		check.succeeded()
 		return true, rehash, nil
 	}
-	if s.cfg.equalizeFailures {
+	if s.cfg.EqualizeFailures {
 		timer := time.NewTimer(legacyFloor() - time.Since(start))
 		defer timer.Stop()
 		select {
@@ -347,9 +335,9 @@ var commonPasswords = sync.OnceValue(func() map[string]bool {
 	return set
 })
 
-// normalizePassword applies NFKC, so the same password typed on different
+// NormalizePassword applies NFKC, so the same password typed on different
 // keyboards or input methods hashes the same.
-func normalizePassword(p string) string { return norm.NFKC.String(p) }
+func NormalizePassword(p string) string { return norm.NFKC.String(p) }
 
 // passwordProblem says why a new (normalised) password is refused, or "".
 func passwordProblem(password, email string, minLength int) string {
@@ -357,8 +345,8 @@ func passwordProblem(password, email string, minLength int) string {
 	switch {
 	case n < minLength:
 		return fmt.Sprintf("must be at least %d characters", minLength)
-	case n > maxPasswordLength:
-		return fmt.Sprintf("must be at most %d characters", maxPasswordLength)
+	case n > MaxPasswordLength:
+		return fmt.Sprintf("must be at most %d characters", MaxPasswordLength)
 	case strings.TrimSpace(password) == "":
 		return "must not be only spaces"
 	case commonPasswords()[strings.ToLower(password)]:

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package handlers
+package auth
 
 // lowerThreadPriority is a no-op where priorities are not per thread.
 func lowerThreadPriority() {}

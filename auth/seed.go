@@ -1,4 +1,4 @@
-package handlers
+package auth
 
 import (
 	"bufio"
@@ -18,7 +18,7 @@ const SeedPassword = "benchmark passphrase"
 // benchmarks and demos: the hash is computed once and shared, so a million
 // users take seconds, not hours.
 func Seed(ctx context.Context, store *db.Store, n int, tokens io.Writer) error {
-	hash := newHasher(defaultParams, 1, 0).encode(SeedPassword)
+	hash := newHasher(DefaultArgon2, 1, 0).encode(SeedPassword)
 	out := bufio.NewWriter(tokens)
 	now := time.Now().UTC()
 	const batch = 10000
@@ -26,15 +26,15 @@ func Seed(ctx context.Context, store *db.Store, n int, tokens io.Writer) error {
 		err := store.Tx(ctx, func(q *db.Queries) error {
 			for i := start; i < min(start+batch, n); i++ {
 				u, err := q.CreateUser(ctx, db.CreateUserParams{
-					ID: newID(now), Email: fmt.Sprintf("seed%d@bench.example", i), PasswordHash: hash, Role: "user",
+					ID: NewID(now), Email: fmt.Sprintf("seed%d@bench.example", i), PasswordHash: hash, Role: "user",
 					CreatedAt: now, UpdatedAt: now,
 				})
 				if err != nil {
 					return err
 				}
-				token, tokenHash := newToken()
+				token, tokenHash := NewToken()
 				if err := q.CreateSession(ctx, db.CreateSessionParams{
-					ID: newID(now), UserID: u.ID, TokenHash: tokenHash, CreatedAt: now, LastUsedAt: now,
+					ID: NewID(now), UserID: u.ID, TokenHash: tokenHash, CreatedAt: now, LastUsedAt: now,
 					ExpiresAt: now.Add(DefaultConfig().SessionTTL), UserAgent: "seed",
 				}); err != nil {
 					return err
