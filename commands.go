@@ -174,7 +174,7 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	start := time.Now()
-	if err := auth.Seed(ctx, store, users, f); err != nil {
+	if err := auth.Seed(ctx, db.AuthStore(store), users, f); err != nil {
 		f.Close()
 		return err
 	}

@@ -82,7 +82,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		logger.Info("database closed", "path", store.Path)
 	}()
 
-	svc := auth.New(logger, store, cfg.Auth)
+	svc := auth.New(logger, db.AuthStore(store), cfg.Auth)
 	if cfg.AdminEmail != "" {
 		did, err := svc.Operator().EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword, cfg.AdminPasswordReset)
 		if err != nil {

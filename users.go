@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"spaceauth/auth"
+	"spaceauth/db"
 )
 
 const usersUsage = `Usage: spaceauth users COMMAND [flags]
@@ -59,7 +60,7 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer store.Close()
-	op := auth.New(newLogger(cfg, stderr), store, cfg.Auth).Operator()
+	op := auth.New(newLogger(cfg, stderr), db.AuthStore(store), cfg.Auth).Operator()
 
 	switch command {
 	case "create":

@@ -3,17 +3,13 @@ package auth
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
-
-	"spaceauth/db"
 )
 
 // touchInterval bounds how often a session's use is recorded at all (a
 // quarter of the idle timeout when that is shorter).
 const touchInterval = time.Minute
-
-// User is an account. Its PasswordHash is empty where it was not read.
-type User = db.User
 
 // Principal is an authenticated caller. Its user carries no password hash:
 // checkPassword reads it when an operation needs it.
@@ -31,8 +27,8 @@ func (s *Service) Authenticate(ctx context.Context, tokenHash []byte) (Principal
 	}
 	now := s.now()
 	pending := s.touches.pendingUse(tokenHash)
-	row, err := s.store.Read.AuthenticateToken(ctx, db.AuthenticateTokenParams{TokenHash: tokenHash, Now: now})
-	if db.IsNotFound(err) {
+	row, err := s.store.AuthenticateToken(ctx, AuthenticateTokenParams{TokenHash: tokenHash, Now: now})
+	if errors.Is(err, ErrNotFound) {
 		return Principal{}, ErrUnauthenticated
 	}
 	if err != nil {
@@ -97,9 +93,9 @@ func (s *Service) createUser(ctx context.Context, a NewAccount, by Actor, event 
 		return User{}, errOverloaded
 	}
 	// Refuse a taken email before spending a hash on it.
-	if _, err := s.store.Read.GetUserByEmail(ctx, email); err == nil {
+	if _, err := s.store.GetUserByEmail(ctx, email); err == nil {
 		return User{}, errEmailTaken
-	} else if !db.IsNotFound(err) {
+	} else if !errors.Is(err, ErrNotFound) {
 		return User{}, err
 	}
 	hash, err := s.hasher.hash(ctx, password)
@@ -108,11 +104,11 @@ func (s *Service) createUser(ctx context.Context, a NewAccount, by Actor, event 
 	}
 	now := s.now()
 	var u User
-	err = s.store.Tx(ctx, func(q *db.Queries) error {
-		u, err = q.CreateUser(ctx, db.CreateUserParams{
+	err = s.store.InTx(ctx, func(q Tx) error {
+		u, err = q.CreateUser(ctx, CreateUserParams{
 			ID: NewID(now), Email: email, Name: name, PasswordHash: hash, Role: a.Role, CreatedAt: now, UpdatedAt: now,
 		})
-		if db.IsUniqueViolation(err) {
+		if errors.Is(err, ErrDuplicate) {
 			return errEmailTaken
 		}
 		if err != nil {
@@ -148,9 +144,9 @@ func (s *Service) LogIn(ctx context.Context, l Login, by Actor) (NewSession, err
 	if s.hasher.full(ctx) {
 		return NewSession{}, errOverloaded
 	}
-	u, err := s.store.Read.GetUserByEmail(ctx, l.Email)
+	u, err := s.store.GetUserByEmail(ctx, l.Email)
 	found := err == nil
-	if err != nil && !db.IsNotFound(err) {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return NewSession{}, err
 	}
 	attempt := passwordAttempt{account: "e:" + l.Email, client: "n:" + ClientNetworkOf(ctx)}
@@ -166,7 +162,7 @@ func (s *Service) LogIn(ctx context.Context, l Login, by Actor) (NewSession, err
 		return NewSession{}, err
 	}
 	if !found || !ok {
-		if err := s.audit(ctx, s.store.Write, by, eventLoginFailed, u.ID); err != nil {
+		if err := s.store.InTx(ctx, func(q Tx) error { return s.audit(ctx, q, by, eventLoginFailed, u.ID) }); err != nil {
 			return NewSession{}, err
 		}
 		return NewSession{}, errBadCredentials
@@ -183,20 +179,20 @@ func (s *Service) LogIn(ctx context.Context, l Login, by Actor) (NewSession, err
 	now := s.now()
 	token, tokenHash := NewToken()
 	expires := now.Add(s.cfg.SessionTTL)
-	err = s.store.Tx(ctx, func(q *db.Queries) error {
-		if err := q.CreateSession(ctx, db.CreateSessionParams{
+	err = s.store.InTx(ctx, func(q Tx) error {
+		if err := q.CreateSession(ctx, CreateSessionParams{
 			ID: NewID(now), UserID: u.ID, TokenHash: tokenHash, CreatedAt: now, LastUsedAt: now, ExpiresAt: expires,
 			UserAgent: truncate(by.UserAgent, MaxUserAgent), Ip: by.IP,
 		}); err != nil {
 			return err
 		}
 		if newHash != "" {
-			if err := q.RehashUserPassword(ctx, db.RehashUserPasswordParams{PasswordHash: newHash, ID: u.ID}); err != nil {
+			if err := q.RehashUserPassword(ctx, RehashUserPasswordParams{PasswordHash: newHash, ID: u.ID}); err != nil {
 				return err
 			}
 		}
 		u.LastLoginAt = sql.NullTime{Time: now, Valid: true}
-		if err := q.RecordUserLogin(ctx, db.RecordUserLoginParams{LastLoginAt: u.LastLoginAt, ID: u.ID}); err != nil {
+		if err := q.RecordUserLogin(ctx, RecordUserLoginParams{LastLoginAt: u.LastLoginAt, ID: u.ID}); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, by, eventLogin, u.ID)
@@ -211,8 +207,8 @@ func (s *Service) LogIn(ctx context.Context, l Login, by Actor) (NewSession, err
 
 // LogOut ends the caller's session.
 func (s *Service) LogOut(ctx context.Context, p Principal, by Actor) error {
-	return s.store.Tx(ctx, func(q *db.Queries) error {
-		if _, err := q.DeleteSession(ctx, db.DeleteSessionParams{ID: p.SessionID, UserID: p.User.ID}); err != nil {
+	return s.store.InTx(ctx, func(q Tx) error {
+		if _, err := q.DeleteSession(ctx, DeleteSessionParams{ID: p.SessionID, UserID: p.User.ID}); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, by, eventLogout, p.User.ID)

@@ -2,8 +2,7 @@ package auth
 
 import (
 	"context"
-
-	"spaceauth/db"
+	"errors"
 )
 
 // UserChanges are the fields an admin may change; nil means unchanged.
@@ -17,8 +16,8 @@ type UserChanges struct {
 
 // UserByID returns one account.
 func (s *Service) UserByID(ctx context.Context, id string) (User, error) {
-	u, err := s.store.Read.GetUserByID(ctx, id)
-	if db.IsNotFound(err) {
+	u, err := s.store.GetUserByID(ctx, id)
+	if errors.Is(err, ErrNotFound) {
 		return User{}, errNoSuchUser
 	}
 	return u, err
@@ -27,7 +26,7 @@ func (s *Service) UserByID(ctx context.Context, id string) (User, error) {
 // ListUsers returns up to limit accounts after the id after (empty: from
 // the first), oldest first, whose email or name contains search.
 func (s *Service) ListUsers(ctx context.Context, search, after string, limit int) ([]User, error) {
-	return s.store.Read.ListUsers(ctx, db.ListUsersParams{After: after, Search: search, Limit: int64(limit)})
+	return s.store.ListUsers(ctx, ListUsersParams{After: after, Search: search, Limit: int64(limit)})
 }
 
 // ChangeUser applies c to the user with id. Disabling a user or setting its
@@ -64,10 +63,10 @@ func (s *Service) ChangeUser(ctx context.Context, id string, c UserChanges, by A
 		}
 	}
 	var updated User
-	err = s.store.Tx(ctx, func(q *db.Queries) error {
+	err = s.store.InTx(ctx, func(q Tx) error {
 		// Re-read inside the write transaction: nothing can change it now.
 		before, err := q.GetUserByID(ctx, id)
-		if db.IsNotFound(err) {
+		if errors.Is(err, ErrNotFound) {
 			return errNoSuchUser
 		}
 		if err != nil {
@@ -92,17 +91,17 @@ func (s *Service) ChangeUser(ctx context.Context, id string, c UserChanges, by A
 			}
 		}
 		now := s.now()
-		updated, err = q.UpdateUser(ctx, db.UpdateUserParams{
+		updated, err = q.UpdateUser(ctx, UpdateUserParams{
 			Email: after.Email, Name: after.Name, Role: after.Role, Disabled: after.Disabled, UpdatedAt: now, ID: id,
 		})
-		if db.IsUniqueViolation(err) {
+		if errors.Is(err, ErrDuplicate) {
 			return errEmailTaken
 		}
 		if err != nil {
 			return err
 		}
 		if hash != "" {
-			if err := q.UpdateUserPasswordHash(ctx, db.UpdateUserPasswordHashParams{PasswordHash: hash, UpdatedAt: now, ID: id}); err != nil {
+			if err := q.UpdateUserPasswordHash(ctx, UpdateUserPasswordHashParams{PasswordHash: hash, UpdatedAt: now, ID: id}); err != nil {
 				return err
 			}
 		}
@@ -118,9 +117,9 @@ func (s *Service) ChangeUser(ctx context.Context, id string, c UserChanges, by A
 
 // DeleteUser removes a user and its sessions, unless it is the last admin.
 func (s *Service) DeleteUser(ctx context.Context, id string, by Actor) error {
-	return s.store.Tx(ctx, func(q *db.Queries) error {
+	return s.store.InTx(ctx, func(q Tx) error {
 		u, err := q.GetUserByID(ctx, id)
-		if db.IsNotFound(err) {
+		if errors.Is(err, ErrNotFound) {
 			return errNoSuchUser
 		}
 		if err != nil {
@@ -138,8 +137,8 @@ func (s *Service) DeleteUser(ctx context.Context, id string, by Actor) error {
 
 // RevokeUserSessions ends every session of a user.
 func (s *Service) RevokeUserSessions(ctx context.Context, id string, by Actor) error {
-	return s.store.Tx(ctx, func(q *db.Queries) error {
-		if _, err := q.GetUserByID(ctx, id); db.IsNotFound(err) {
+	return s.store.InTx(ctx, func(q Tx) error {
+		if _, err := q.GetUserByID(ctx, id); errors.Is(err, ErrNotFound) {
 			return errNoSuchUser
 		} else if err != nil {
 			return err

@@ -3,8 +3,6 @@ package auth
 import (
 	"context"
 	"database/sql"
-
-	"spaceauth/db"
 )
 
 // Audit event names, as stored in audit_events.event.
@@ -41,8 +39,8 @@ var (
 )
 
 // audit records event about userID (may be empty), done by a.
-func (s *Service) audit(ctx context.Context, q *db.Queries, a Actor, event, userID string) error {
-	return q.CreateAuditEvent(ctx, db.CreateAuditEventParams{
+func (s *Service) audit(ctx context.Context, q Tx, a Actor, event, userID string) error {
+	return q.CreateAuditEvent(ctx, CreateAuditEventParams{
 		Event:     event,
 		UserID:    sql.NullString{String: userID, Valid: userID != ""},
 		ActorID:   sql.NullString{String: a.ID, Valid: a.ID != ""},
@@ -68,12 +66,9 @@ type AuditFilter struct {
 	Limit  int
 }
 
-// AuditEvent is one entry of the audit trail.
-type AuditEvent = db.AuditEvent
-
 // AuditEvents lists audit events.
 func (s *Service) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
-	return s.store.Read.ListAuditEvents(ctx, db.ListAuditEventsParams{
+	return s.store.ListAuditEvents(ctx, ListAuditEventsParams{
 		Before: f.Before, UserID: f.UserID, Event: f.Event, Limit: int64(f.Limit),
 	})
 }

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
-
-	"spaceauth/db"
 )
 
 // Config holds the domain's settings, validated by the caller.
@@ -50,7 +48,7 @@ func DefaultConfig() Config {
 // Service runs the domain's operations over a store.
 type Service struct {
 	logger   *slog.Logger
-	store    *db.Store
+	store    Store
 	cfg      Config
 	now      func() time.Time
 	hasher   *hasher
@@ -59,7 +57,7 @@ type Service struct {
 }
 
 // New returns a Service; zero settings take their defaults.
-func New(logger *slog.Logger, store *db.Store, cfg Config) *Service {
+func New(logger *slog.Logger, store Store, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -95,7 +93,7 @@ func (s *Service) Ready(ctx context.Context) (schemaVersion int, err error) {
 	if s.store.WritesRefused() {
 		return 0, ErrWritesRefused
 	}
-	return s.store.SchemaVersion, nil
+	return s.store.SchemaVersion(), nil
 }
 
 // Run does the background work until ctx ends: it writes batched session
@@ -148,11 +146,13 @@ func (s *Service) Prune(ctx context.Context) (sessions, events int64, err error)
 		return 0, 0, fmt.Errorf("write session uses before pruning: %w", err)
 	}
 	at := s.now()
-	sessions, err = s.store.Write.DeleteDeadSessions(ctx, db.DeleteDeadSessionsParams{Now: at, IdleSince: at.Add(-s.cfg.SessionIdleTimeout)})
-	if err != nil {
-		return 0, 0, err
-	}
-	events, err = s.store.Write.DeleteAuditEventsBefore(ctx, at.Add(-s.cfg.AuditRetention))
+	err = s.store.InTx(ctx, func(q Tx) error {
+		if sessions, err = q.DeleteDeadSessions(ctx, DeleteDeadSessionsParams{Now: at, IdleSince: at.Add(-s.cfg.SessionIdleTimeout)}); err != nil {
+			return err
+		}
+		events, err = q.DeleteAuditEventsBefore(ctx, at.Add(-s.cfg.AuditRetention))
+		return err
+	})
 	return sessions, events, err
 }
 

@@ -1,7 +1,8 @@
-package auth
+package auth_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -9,54 +10,56 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"spaceauth/auth"
 	"spaceauth/db"
 )
 
 // testParams make hashing cheap where it is not what a test is about.
-var testParams = Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
+var testParams = auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
 
 const strongPassword = "correct horse battery staple"
 
 // newTestService is the domain over a real SQLite file in a temp directory.
-func newTestService(t testing.TB, configure ...func(*Config)) *Service {
+func newTestService(t testing.TB, configure ...func(*auth.Config)) (*auth.Service, *db.Store) {
 	t.Helper()
 	store, err := db.Open(t.Context(), filepath.Join(t.TempDir(), "auth.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { store.Close() })
-	cfg := DefaultConfig()
+	cfg := auth.DefaultConfig()
 	cfg.EqualizeFailures = false
 	cfg.Now = func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
 	cfg.Argon2 = testParams
 	for _, c := range configure {
 		c(&cfg)
 	}
-	return New(slog.New(slog.DiscardHandler), store, cfg)
+	return auth.New(slog.New(slog.DiscardHandler), db.AuthStore(store), cfg), store
 }
 
 // register creates an account with strongPassword.
-func register(t testing.TB, s *Service, email string) User {
+func register(t testing.TB, s *auth.Service, email string) auth.User {
 	t.Helper()
-	u, err := s.Register(t.Context(), NewAccount{Email: email, Password: new(strongPassword)}, Actor{})
+	u, err := s.Register(t.Context(), auth.NewAccount{Email: email, Password: new(strongPassword)}, auth.Actor{})
 	require.NoError(t, err)
 	return u
 }
 
 // logIn tries a login from network.
-func logIn(s *Service, network, email, password string) error {
-	ctx := WithClientNetwork(context.Background(), network)
-	_, err := s.LogIn(ctx, Login{Email: email, Password: password}, Actor{})
+func logIn(s *auth.Service, network, email, password string) error {
+	ctx := auth.WithClientNetwork(context.Background(), network)
+	_, err := s.LogIn(ctx, auth.Login{Email: email, Password: password}, auth.Actor{})
 	return err
 }
 
 // codeOf is the Code of err, or "" for nil.
-func codeOf(err error) Code {
-	if err == nil {
+func codeOf(err error) auth.Code {
+	var e *auth.Error
+	switch {
+	case err == nil:
 		return ""
-	}
-	if e, ok := err.(*Error); ok {
+	case errors.As(err, &e):
 		return e.Code
 	}
-	return CodeInternal
+	return auth.CodeInternal
 }
 
 func waitFor(t *testing.T, cond func() bool) {

@@ -2,9 +2,8 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"time"
-
-	"spaceauth/db"
 )
 
 // ProfileChanges are what users may change of their own account; nil means
@@ -40,11 +39,11 @@ func (s *Service) UpdateProfile(ctx context.Context, p Principal, c ProfileChang
 		}
 	}
 	var updated User
-	err := s.store.Tx(ctx, func(q *db.Queries) error {
+	err := s.store.InTx(ctx, func(q Tx) error {
 		// Re-read inside the write transaction: an admin may have changed
 		// the account since the token was checked.
 		u, err := q.GetUserByID(ctx, p.User.ID)
-		if db.IsNotFound(err) {
+		if errors.Is(err, ErrNotFound) {
 			return ErrUnauthenticated
 		}
 		if err != nil {
@@ -56,8 +55,8 @@ func (s *Service) UpdateProfile(ctx context.Context, p Principal, c ProfileChang
 		if c.Email != nil {
 			u.Email = *c.Email
 		}
-		updated, err = q.UpdateUserProfile(ctx, db.UpdateUserProfileParams{Email: u.Email, Name: u.Name, UpdatedAt: s.now(), ID: u.ID})
-		if db.IsUniqueViolation(err) {
+		updated, err = q.UpdateUserProfile(ctx, UpdateUserProfileParams{Email: u.Email, Name: u.Name, UpdatedAt: s.now(), ID: u.ID})
+		if errors.Is(err, ErrDuplicate) {
 			return errEmailTaken
 		}
 		if err != nil {
@@ -72,7 +71,7 @@ func (s *Service) UpdateProfile(ctx context.Context, p Principal, c ProfileChang
 // validation failure on field. The throttle counts it against the session:
 // a stolen token buys no more guesses than a stranger's network gets.
 func (s *Service) checkPassword(ctx context.Context, p Principal, password, field string) error {
-	u, err := s.store.Read.GetUserByID(ctx, p.User.ID)
+	u, err := s.store.GetUserByID(ctx, p.User.ID)
 	if err != nil {
 		return err
 	}
@@ -110,12 +109,12 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, repl
 	if err != nil {
 		return err
 	}
-	return s.store.Tx(ctx, func(q *db.Queries) error {
-		if err := q.UpdateUserPasswordHash(ctx, db.UpdateUserPasswordHashParams{PasswordHash: hash, UpdatedAt: s.now(), ID: p.User.ID}); err != nil {
+	return s.store.InTx(ctx, func(q Tx) error {
+		if err := q.UpdateUserPasswordHash(ctx, UpdateUserPasswordHashParams{PasswordHash: hash, UpdatedAt: s.now(), ID: p.User.ID}); err != nil {
 			return err
 		}
 		// Whoever else holds a session may be the reason for the change.
-		if err := q.DeleteOtherUserSessions(ctx, db.DeleteOtherUserSessionsParams{UserID: p.User.ID, KeepID: p.SessionID}); err != nil {
+		if err := q.DeleteOtherUserSessions(ctx, DeleteOtherUserSessionsParams{UserID: p.User.ID, KeepID: p.SessionID}); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, by, eventPasswordChange, p.User.ID)
@@ -130,7 +129,7 @@ func (s *Service) DeleteAccount(ctx context.Context, p Principal, password *stri
 	if err := s.checkPassword(ctx, p, *password, "password"); err != nil {
 		return err
 	}
-	return s.store.Tx(ctx, func(q *db.Queries) error {
+	return s.store.InTx(ctx, func(q Tx) error {
 		if err := refuseLastAdmin(ctx, q, p.User); err != nil {
 			return err
 		}
@@ -144,7 +143,7 @@ func (s *Service) DeleteAccount(ctx context.Context, p Principal, password *stri
 // refuseLastAdmin fails if u is the only enabled admin. Run it inside the
 // write transaction that removes u's admin powers, so two admins cannot
 // both remove themselves at once.
-func refuseLastAdmin(ctx context.Context, q *db.Queries, u User) error {
+func refuseLastAdmin(ctx context.Context, q Tx, u User) error {
 	if u.Role != "admin" || u.Disabled {
 		return nil
 	}
@@ -172,7 +171,7 @@ type Session struct {
 // Sessions lists the caller's live sessions.
 func (s *Service) Sessions(ctx context.Context, p Principal) ([]Session, error) {
 	now := s.now()
-	rows, err := s.store.Read.ListLiveSessions(ctx, db.ListLiveSessionsParams{
+	rows, err := s.store.ListLiveSessions(ctx, ListLiveSessionsParams{
 		UserID: p.User.ID, Now: now, IdleSince: now.Add(-s.cfg.SessionIdleTimeout),
 	})
 	if err != nil {
@@ -190,8 +189,8 @@ func (s *Service) Sessions(ctx context.Context, p Principal) ([]Session, error) 
 
 // RevokeSession ends one of the caller's sessions.
 func (s *Service) RevokeSession(ctx context.Context, p Principal, id string, by Actor) error {
-	return s.store.Tx(ctx, func(q *db.Queries) error {
-		n, err := q.DeleteSession(ctx, db.DeleteSessionParams{ID: id, UserID: p.User.ID})
+	return s.store.InTx(ctx, func(q Tx) error {
+		n, err := q.DeleteSession(ctx, DeleteSessionParams{ID: id, UserID: p.User.ID})
 		if err != nil {
 			return err
 		}
@@ -204,8 +203,8 @@ func (s *Service) RevokeSession(ctx context.Context, p Principal, id string, by 
 
 // RevokeOtherSessions ends every session of the caller's but this one.
 func (s *Service) RevokeOtherSessions(ctx context.Context, p Principal, by Actor) error {
-	return s.store.Tx(ctx, func(q *db.Queries) error {
-		if err := q.DeleteOtherUserSessions(ctx, db.DeleteOtherUserSessionsParams{UserID: p.User.ID, KeepID: p.SessionID}); err != nil {
+	return s.store.InTx(ctx, func(q Tx) error {
+		if err := q.DeleteOtherUserSessions(ctx, DeleteOtherUserSessionsParams{UserID: p.User.ID, KeepID: p.SessionID}); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, by, eventOtherSessionRevoke, p.User.ID)

@@ -2,10 +2,9 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
-
-	"spaceauth/db"
 )
 
 // Operator runs account administration outside HTTP: the command line and
@@ -56,8 +55,8 @@ func (o *Operator) change(ctx context.Context, email string, c UserChanges) erro
 
 func (o *Operator) userByEmail(ctx context.Context, email string) (User, error) {
 	email = NormalizeEmail(email)
-	u, err := o.s.store.Read.GetUserByEmail(ctx, email)
-	if db.IsNotFound(err) {
+	u, err := o.s.store.GetUserByEmail(ctx, email)
+	if errors.Is(err, ErrNotFound) {
 		return u, fmt.Errorf("no user with email %q", email)
 	}
 	return u, err
@@ -70,7 +69,7 @@ const listPage = 200
 func (o *Operator) ListUsers(ctx context.Context, fn func(User) error) error {
 	after := ""
 	for {
-		page, err := o.s.store.Read.ListUsers(ctx, db.ListUsersParams{After: after, Limit: listPage})
+		page, err := o.s.store.ListUsers(ctx, ListUsersParams{After: after, Limit: listPage})
 		if err != nil {
 			return err
 		}
@@ -93,8 +92,8 @@ func (o *Operator) ListUsers(ctx context.Context, fn func(User) error) error {
 // what it did, never the password.
 func (o *Operator) EnsureAdmin(ctx context.Context, email, password string, resetPassword bool) (string, error) {
 	o = &Operator{s: o.s, actor: bootstrapActor}
-	u, err := o.s.store.Read.GetUserByEmail(ctx, NormalizeEmail(email))
-	if db.IsNotFound(err) {
+	u, err := o.s.store.GetUserByEmail(ctx, NormalizeEmail(email))
+	if errors.Is(err, ErrNotFound) {
 		if _, err := o.CreateUser(ctx, email, password, "", true); err != nil {
 			return "", err
 		}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"spaceauth/db"
 )
 
 // SeedPassword is the password of every seeded user.
@@ -17,15 +15,15 @@ const SeedPassword = "benchmark passphrase"
 // for each, writing each session's bearer token to tokens, one per line. For
 // benchmarks and demos: the hash is computed once and shared, so a million
 // users take seconds, not hours.
-func Seed(ctx context.Context, store *db.Store, n int, tokens io.Writer) error {
+func Seed(ctx context.Context, store Store, n int, tokens io.Writer) error {
 	hash := newHasher(DefaultArgon2, 1, 0).encode(SeedPassword)
 	out := bufio.NewWriter(tokens)
 	now := time.Now().UTC()
 	const batch = 10000
 	for start := 0; start < n; start += batch {
-		err := store.Tx(ctx, func(q *db.Queries) error {
+		err := store.InTx(ctx, func(q Tx) error {
 			for i := start; i < min(start+batch, n); i++ {
-				u, err := q.CreateUser(ctx, db.CreateUserParams{
+				u, err := q.CreateUser(ctx, CreateUserParams{
 					ID: NewID(now), Email: fmt.Sprintf("seed%d@bench.example", i), PasswordHash: hash, Role: "user",
 					CreatedAt: now, UpdatedAt: now,
 				})
@@ -33,7 +31,7 @@ func Seed(ctx context.Context, store *db.Store, n int, tokens io.Writer) error {
 					return err
 				}
 				token, tokenHash := NewToken()
-				if err := q.CreateSession(ctx, db.CreateSessionParams{
+				if err := q.CreateSession(ctx, CreateSessionParams{
 					ID: NewID(now), UserID: u.ID, TokenHash: tokenHash, CreatedAt: now, LastUsedAt: now,
 					ExpiresAt: now.Add(DefaultConfig().SessionTTL), UserAgent: "seed",
 				}); err != nil {

@@ -5,8 +5,6 @@ import (
 	"maps"
 	"sync"
 	"time"
-
-	"spaceauth/db"
 )
 
 // touchFlushInterval is how long session uses wait in memory before one
@@ -19,7 +17,7 @@ const touchFlushInterval = 5 * time.Second
 // writer. A crash loses at most a few seconds of use times, which only
 // matter against an idle timeout measured in hours.
 type touches struct {
-	store *db.Store
+	store Store
 
 	flushMu sync.Mutex // one flush at a time
 
@@ -32,7 +30,7 @@ type use struct {
 	at        time.Time
 }
 
-func newTouches(store *db.Store) *touches {
+func newTouches(store Store) *touches {
 	return &touches{store: store, pending: map[string]use{}}
 }
 
@@ -60,9 +58,9 @@ func (t *touches) flush(ctx context.Context) error {
 	t.mu.Lock()
 	batch := maps.Clone(t.pending)
 	t.mu.Unlock()
-	err := t.store.Tx(ctx, func(q *db.Queries) error {
+	err := t.store.InTx(ctx, func(q Tx) error {
 		for _, u := range batch {
-			if err := q.TouchSession(ctx, db.TouchSessionParams{LastUsedAt: u.at, ID: u.sessionID}); err != nil {
+			if err := q.TouchSession(ctx, TouchSessionParams{LastUsedAt: u.at, ID: u.sessionID}); err != nil {
 				return err
 			}
 		}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"spaceauth/auth"
-	"spaceauth/db"
 )
 
 // Codes of failures only HTTP has, beside the domain's.
@@ -72,7 +71,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	case errors.As(err, &apiErr):
 	case errors.As(err, &tooBig):
 		apiErr = newError(codeTooLarge, "the request body is larger than %d bytes", tooBig.Limit)
-	case db.IsUnavailable(err):
+	case errors.Is(err, auth.ErrUnavailable):
 		logger.Error("storage unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		apiErr = retryLater(codeUnavailable, 5*time.Second, "storage is temporarily unavailable; try again shortly")
 	case errors.Is(err, r.Context().Err()) && r.Context().Err() != nil:

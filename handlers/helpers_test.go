@@ -76,7 +76,7 @@ func newTestAPI(t testing.TB, configure ...func(*testConfig)) *testAPI {
 	}
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := auth.New(logger, store, cfg.Config)
+	svc := auth.New(logger, db.AuthStore(store), cfg.Config)
 	s := newServer(logger, svc, cfg.httpConfig)
 	return &testAPI{t: t, handler: s.handler(s.router()), server: s, auth: svc, store: store, clock: clock, logs: logs}
 }
