@@ -13,7 +13,7 @@ import (
 
 const createAuditEvent = `-- name: CreateAuditEvent :exec
 INSERT INTO audit_events (event, user_id, actor_id, ip, user_agent, created_at)
-VALUES (?, ?, ?, ?, ?, ?)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 `
 
 type CreateAuditEventParams struct {
@@ -38,7 +38,7 @@ func (q *Queries) CreateAuditEvent(ctx context.Context, arg CreateAuditEventPara
 }
 
 const deleteAuditEventsBefore = `-- name: DeleteAuditEventsBefore :execrows
-DELETE FROM audit_events WHERE created_at < ?
+DELETE FROM audit_events WHERE created_at < ?1
 `
 
 func (q *Queries) DeleteAuditEventsBefore(ctx context.Context, createdAt time.Time) (int64, error) {
@@ -51,11 +51,11 @@ func (q *Queries) DeleteAuditEventsBefore(ctx context.Context, createdAt time.Ti
 
 const listAuditEvents = `-- name: ListAuditEvents :many
 SELECT id, event, user_id, actor_id, ip, user_agent, created_at FROM audit_events
-WHERE (CAST(?1 AS INTEGER) = 0 OR id < ?1)
+WHERE (CAST(?1 AS BIGINT) = 0 OR id < ?1)
   AND (CAST(?2 AS TEXT) = '' OR user_id = ?2)
   AND (CAST(?3 AS TEXT) = '' OR event = ?3)
 ORDER BY id DESC
-LIMIT ?4
+LIMIT CAST(?4 AS BIGINT)
 `
 
 type ListAuditEventsParams struct {

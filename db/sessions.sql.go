@@ -62,7 +62,7 @@ func (q *Queries) AuthenticateToken(ctx context.Context, arg AuthenticateTokenPa
 
 const createSession = `-- name: CreateSession :exec
 INSERT INTO sessions (id, user_id, token_hash, created_at, last_used_at, expires_at, user_agent, ip)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 `
 
 type CreateSessionParams struct {
@@ -108,7 +108,7 @@ func (q *Queries) DeleteDeadSessions(ctx context.Context, arg DeleteDeadSessions
 }
 
 const deleteOtherUserSessions = `-- name: DeleteOtherUserSessions :exec
-DELETE FROM sessions WHERE user_id = ? AND id <> ?2
+DELETE FROM sessions WHERE user_id = ?1 AND id <> ?2
 `
 
 type DeleteOtherUserSessionsParams struct {
@@ -122,7 +122,7 @@ func (q *Queries) DeleteOtherUserSessions(ctx context.Context, arg DeleteOtherUs
 }
 
 const deleteSession = `-- name: DeleteSession :execrows
-DELETE FROM sessions WHERE id = ? AND user_id = ?
+DELETE FROM sessions WHERE id = ?1 AND user_id = ?2
 `
 
 type DeleteSessionParams struct {
@@ -139,7 +139,7 @@ func (q *Queries) DeleteSession(ctx context.Context, arg DeleteSessionParams) (i
 }
 
 const deleteUserSessions = `-- name: DeleteUserSessions :exec
-DELETE FROM sessions WHERE user_id = ?
+DELETE FROM sessions WHERE user_id = ?1
 `
 
 func (q *Queries) DeleteUserSessions(ctx context.Context, userID string) error {
@@ -194,7 +194,7 @@ func (q *Queries) ListLiveSessions(ctx context.Context, arg ListLiveSessionsPara
 }
 
 const touchSession = `-- name: TouchSession :exec
-UPDATE sessions SET last_used_at = ? WHERE id = ?
+UPDATE sessions SET last_used_at = ?1 WHERE id = ?2
 `
 
 type TouchSessionParams struct {

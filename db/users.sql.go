@@ -24,7 +24,7 @@ func (q *Queries) CountEnabledAdmins(ctx context.Context) (int64, error) {
 
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (id, email, name, password_hash, role, disabled, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 RETURNING id, email, name, password_hash, role, disabled, created_at, updated_at, last_login_at
 `
 
@@ -66,7 +66,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 }
 
 const deleteUser = `-- name: DeleteUser :execrows
-DELETE FROM users WHERE id = ?
+DELETE FROM users WHERE id = ?1
 `
 
 func (q *Queries) DeleteUser(ctx context.Context, id string) (int64, error) {
@@ -78,7 +78,7 @@ func (q *Queries) DeleteUser(ctx context.Context, id string) (int64, error) {
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, name, password_hash, role, disabled, created_at, updated_at, last_login_at FROM users WHERE email = ?
+SELECT id, email, name, password_hash, role, disabled, created_at, updated_at, last_login_at FROM users WHERE email = ?1
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -99,7 +99,7 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 }
 
 const getUserByID = `-- name: GetUserByID :one
-SELECT id, email, name, password_hash, role, disabled, created_at, updated_at, last_login_at FROM users WHERE id = ?
+SELECT id, email, name, password_hash, role, disabled, created_at, updated_at, last_login_at FROM users WHERE id = ?1
 `
 
 func (q *Queries) GetUserByID(ctx context.Context, id string) (User, error) {
@@ -119,59 +119,8 @@ func (q *Queries) GetUserByID(ctx context.Context, id string) (User, error) {
 	return i, err
 }
 
-const listUsers = `-- name: ListUsers :many
-SELECT id, email, name, password_hash, role, disabled, created_at, updated_at, last_login_at FROM users
-WHERE id > ?1
-  AND (CAST(?2 AS TEXT) = ''
-       OR instr(email, lower(?2)) > 0
-       OR instr(lower(name), lower(?2)) > 0)
-ORDER BY id
-LIMIT ?3
-`
-
-type ListUsersParams struct {
-	After  string
-	Search string
-	Limit  int64
-}
-
-// ListUsers pages by id, which is time-ordered, so rows inserted between
-// pages never shift a page. instr, unlike LIKE, gives % and _ no meaning.
-func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error) {
-	rows, err := q.query(ctx, q.listUsersStmt, listUsers, arg.After, arg.Search, arg.Limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []User
-	for rows.Next() {
-		var i User
-		if err := rows.Scan(
-			&i.ID,
-			&i.Email,
-			&i.Name,
-			&i.PasswordHash,
-			&i.Role,
-			&i.Disabled,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.LastLoginAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const recordUserLogin = `-- name: RecordUserLogin :exec
-UPDATE users SET last_login_at = ? WHERE id = ?
+UPDATE users SET last_login_at = ?1 WHERE id = ?2
 `
 
 type RecordUserLoginParams struct {
@@ -185,7 +134,7 @@ func (q *Queries) RecordUserLogin(ctx context.Context, arg RecordUserLoginParams
 }
 
 const rehashUserPassword = `-- name: RehashUserPassword :exec
-UPDATE users SET password_hash = ? WHERE id = ?
+UPDATE users SET password_hash = ?1 WHERE id = ?2
 `
 
 type RehashUserPasswordParams struct {
@@ -202,8 +151,8 @@ func (q *Queries) RehashUserPassword(ctx context.Context, arg RehashUserPassword
 
 const updateUser = `-- name: UpdateUser :one
 UPDATE users
-SET email = ?, name = ?, role = ?, disabled = ?, updated_at = ?
-WHERE id = ?
+SET email = ?1, name = ?2, role = ?3, disabled = ?4, updated_at = ?5
+WHERE id = ?6
 RETURNING id, email, name, password_hash, role, disabled, created_at, updated_at, last_login_at
 `
 
@@ -241,7 +190,7 @@ func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (User, e
 }
 
 const updateUserPasswordHash = `-- name: UpdateUserPasswordHash :exec
-UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?
+UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3
 `
 
 type UpdateUserPasswordHashParams struct {
@@ -256,7 +205,7 @@ func (q *Queries) UpdateUserPasswordHash(ctx context.Context, arg UpdateUserPass
 }
 
 const updateUserProfile = `-- name: UpdateUserProfile :one
-UPDATE users SET email = ?, name = ?, updated_at = ? WHERE id = ?
+UPDATE users SET email = ?1, name = ?2, updated_at = ?3 WHERE id = ?4
 RETURNING id, email, name, password_hash, role, disabled, created_at, updated_at, last_login_at
 `
 

@@ -1,6 +1,6 @@
 -- name: CreateSession :exec
 INSERT INTO sessions (id, user_id, token_hash, created_at, last_used_at, expires_at, user_agent, ip)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+VALUES (sqlc.arg(id), sqlc.arg(user_id), sqlc.arg(token_hash), sqlc.arg(created_at), sqlc.arg(last_used_at), sqlc.arg(expires_at), sqlc.arg(user_agent), sqlc.arg(ip));
 
 -- AuthenticateToken finds the session a token opens, with its user, if its
 -- lifetime has not passed; the caller checks the idle timeout, because the
@@ -15,7 +15,7 @@ WHERE sessions.token_hash = sqlc.arg(token_hash)
   AND sessions.expires_at > sqlc.arg(now);
 
 -- name: TouchSession :exec
-UPDATE sessions SET last_used_at = ? WHERE id = ?;
+UPDATE sessions SET last_used_at = sqlc.arg(last_used_at) WHERE id = sqlc.arg(id);
 
 -- name: ListLiveSessions :many
 SELECT * FROM sessions
@@ -25,13 +25,13 @@ WHERE user_id = sqlc.arg(user_id)
 ORDER BY created_at DESC, id;
 
 -- name: DeleteSession :execrows
-DELETE FROM sessions WHERE id = ? AND user_id = ?;
+DELETE FROM sessions WHERE id = sqlc.arg(id) AND user_id = sqlc.arg(user_id);
 
 -- name: DeleteUserSessions :exec
-DELETE FROM sessions WHERE user_id = ?;
+DELETE FROM sessions WHERE user_id = sqlc.arg(user_id);
 
 -- name: DeleteOtherUserSessions :exec
-DELETE FROM sessions WHERE user_id = ? AND id <> sqlc.arg(keep_id);
+DELETE FROM sessions WHERE user_id = sqlc.arg(user_id) AND id <> sqlc.arg(keep_id);
 
 -- name: DeleteDeadSessions :execrows
 DELETE FROM sessions WHERE expires_at <= sqlc.arg(now) OR last_used_at <= sqlc.arg(idle_since);

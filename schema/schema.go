@@ -36,14 +36,15 @@ type Step struct {
 
 // Steps are the upgrade steps in order; Version is the version SQL creates.
 var (
-	Steps   = mustLoadSteps(migrationFiles)
+	Steps   = mustLoadSteps(migrationFiles, "migrations/*.sql", 2) // version 1 is the first release
 	Version = 1 + len(Steps)
 )
 
-// mustLoadSteps panics on a misnamed or out-of-order file: the files are
+// mustLoadSteps reads the steps matching pattern, the first numbered
+// first. It panics on a misnamed or out-of-order file: the files are
 // embedded, so every test run catches it before a release can.
-func mustLoadSteps(fsys fs.FS) []Step {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
+func mustLoadSteps(fsys fs.FS, pattern string, first int) []Step {
+	names, err := fs.Glob(fsys, pattern)
 	if err != nil {
 		panic(err)
 	}
@@ -55,7 +56,7 @@ func mustLoadSteps(fsys fs.FS) []Step {
 		if !ok || err != nil || len(prefix) != 4 {
 			panic(fmt.Sprintf("schema: migration %s must be named NNNN_name.sql", base))
 		}
-		if want := i + 2; version != want { // version 1 is the first release; steps start at 2
+		if want := first + i; version != want {
 			panic(fmt.Sprintf("schema: migration %s should be number %04d", base, want))
 		}
 		body, err := fs.ReadFile(fsys, name)
@@ -83,3 +84,19 @@ func At(version int) (script string, ok bool) {
 	}
 	return strings.Join(parts, ";\n"), true
 }
+
+// PostgreSQL has its own schema script and steps, numbered as SQLite's: a
+// change is one version on both engines. PostgreSQL support began at
+// PostgresBase, so its steps start after it.
+const PostgresBase = 2
+
+// PostgresSQL is the full current schema on PostgreSQL.
+//
+//go:embed postgres/schema.sql
+var PostgresSQL string
+
+//go:embed postgres/migrations
+var postgresMigrationFiles embed.FS
+
+// PostgresSteps are PostgreSQL's upgrade steps in order, after PostgresBase.
+var PostgresSteps = mustLoadSteps(postgresMigrationFiles, "postgres/migrations/*.sql", PostgresBase+1)
