@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"spaceauth/auth"
+	"spaceauth/db/postgres"
 	"spaceauth/handlers"
 )
 
@@ -21,6 +22,7 @@ type config struct {
 	Host         string
 	Port         int
 	DatabasePath string
+	DatabaseURL  string // PostgreSQL; empty: SQLite at DatabasePath
 	LogLevel     slog.Level
 	LogFormat    string
 	Auth         auth.Config
@@ -64,6 +66,13 @@ func settings() []setting {
 				return errors.New("must not be empty")
 			}
 			c.DatabasePath = v
+			return nil
+		}},
+		{"DATABASE_URL", "", "PostgreSQL URL (postgres://user:password@host/db); empty: SQLite at DATABASE_PATH", func(c *config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+				return errors.New("must start with postgres:// or postgresql://")
+			}
+			c.DatabaseURL = v
 			return nil
 		}},
 		{"LOG_LEVEL", "info", "debug, info, warn or error", func(c *config, v string) error {
@@ -190,6 +199,7 @@ func parseConfig(name string, args []string, getenv func(string) string, output 
 	}
 
 	c := config{Auth: auth.DefaultConfig(), API: handlers.DefaultConfig()}
+	pathSet := false
 	for _, s := range all {
 		value, ok := fromFlags[s.env]
 		if !ok {
@@ -202,8 +212,17 @@ func parseConfig(name string, args []string, getenv func(string) string, output 
 			}
 		}
 		if err := s.apply(&c, value); err != nil {
+			if s.env == "DATABASE_URL" { // it may hold a password
+				value = postgres.Redact(value)
+			}
 			return config{}, nil, fmt.Errorf("invalid %s %q: %w", s.env, value, err)
 		}
+		if s.env == "DATABASE_PATH" && (ok || getenv(s.env) != "") {
+			pathSet = true
+		}
+	}
+	if pathSet && c.DatabaseURL != "" {
+		return config{}, nil, errors.New("DATABASE_PATH and DATABASE_URL are both set: DATABASE_URL selects PostgreSQL and DATABASE_PATH SQLite; set one")
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return config{}, nil, errors.New("ADMIN_EMAIL and ADMIN_PASSWORD must be set together")

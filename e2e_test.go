@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"spaceauth/db/postgres/pgtest"
 )
 
 // The test binary doubles as the real program, so end-to-end tests can send
@@ -28,7 +30,9 @@ func TestMain(m *testing.M) {
 		runFlood(url)
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
 }
 
 type process struct {

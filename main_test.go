@@ -99,7 +99,13 @@ func startServer(t *testing.T, dbPath string, getenv func(string) string) *runni
 
 func (s *runningServer) call(t *testing.T, method, path, token, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	return callURL(t, s.url, method, path, token, body)
+}
+
+// callURL sends one request to the server at base and decodes its answer.
+func callURL(t *testing.T, base, method, path, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	require.NoError(t, err)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")

@@ -17,6 +17,7 @@ import (
 	"spaceauth/auth"
 	"spaceauth/backup"
 	"spaceauth/db"
+	"spaceauth/db/postgres"
 	"spaceauth/handlers"
 )
 
@@ -50,39 +51,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	runtime.GOMAXPROCS(cpus + cfg.Auth.HashSlots)
 	defer runtime.GOMAXPROCS(cpus)
 
-	if err := backup.CheckPlacement(cfg.DatabasePath, cfg.BackupDir, cfg.AllowNetworkFS); err != nil {
-		return err
-	}
-	if getenv("SPACE_ID") != "" && cfg.BackupDir == "" {
-		logger.Warn("running on a Hugging Face Space without BACKUP_DIR: the disk is wiped on every restart and all accounts will be lost; attach storage and set BACKUP_DIR")
-	}
-	lock, err := backup.LockShared(cfg.DatabasePath)
-	if err != nil {
-		return fmt.Errorf("database %s: %w", cfg.DatabasePath, err)
-	}
-	defer lock.Release()
-
-	var backups *backup.Dir
-	if cfg.BackupDir != "" {
-		backups = &backup.Dir{Path: cfg.BackupDir, Keep: cfg.BackupKeep}
-		if err := restoreIfMissing(ctx, logger, backups, cfg.DatabasePath); err != nil {
-			return err
-		}
-	}
-
-	store, err := openStore(ctx, logger, cfg.DatabasePath)
+	eng, err := openEngine(ctx, cfg, logger, getenv)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := store.Close(); err != nil {
-			logger.Error("closing the database", "err", err)
-			return
-		}
-		logger.Info("database closed", "path", store.Path)
-	}()
+	defer eng.close()
 
-	svc := auth.New(logger, db.AuthStore(store), cfg.Auth)
+	svc := auth.New(logger, eng.store, cfg.Auth)
 	if cfg.AdminEmail != "" {
 		did, err := svc.Operator().EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword, cfg.AdminPasswordReset)
 		if err != nil {
@@ -91,13 +66,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		logger.Info("admin account checked", "email", auth.NormalizeEmail(cfg.AdminEmail), "result", did)
 	}
 
-	var snapshots *backup.Scheduler
-	if backups != nil {
-		if snapshots, err = backup.NewScheduler(ctx, backups, store, logger); err != nil {
-			return fmt.Errorf("backups: %w", err)
-		}
-		cfg.API.Backups = snapshots
-	}
+	cfg.API.Backups, cfg.API.BackupsOff = eng.backups, eng.backupsOff
 
 	// Listen before serving, so a taken port fails start-up and port 0 works.
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
@@ -123,9 +92,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer background.Wait()
 	defer stopBackground()
 	background.Go(func() { svc.Run(bgCtx, pruneInterval) })
-	background.Go(func() { watchDatabaseFile(bgCtx, logger, store) })
-	if snapshots != nil {
-		background.Go(func() { snapshots.Run(bgCtx, cfg.BackupInterval) })
+	for _, work := range eng.background {
+		background.Go(func() { work(bgCtx) })
 	}
 
 	served := make(chan error, 1)
@@ -146,13 +114,113 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	stopBackground()
 	background.Wait() // the last session uses are written before the final snapshot
-	if snapshots != nil {
+	if eng.final != nil {
+		eng.final(context.WithoutCancel(ctx))
+	}
+	return nil
+}
+
+// engine is the database the server runs on, with the work only it does.
+type engine struct {
+	store      auth.Store
+	background []func(context.Context) // runs until the server stops
+	final      func(context.Context)   // after the last request and background work
+	close      func()
+	backups    *backup.Scheduler // nil when snapshots are off
+	backupsOff string            // why, for /admin/backups
+}
+
+// openEngine opens PostgreSQL when DATABASE_URL is set, else SQLite.
+func openEngine(ctx context.Context, cfg config, logger *slog.Logger, getenv func(string) string) (engine, error) {
+	if cfg.DatabaseURL != "" {
+		return openPostgres(ctx, cfg, logger)
+	}
+	return openSQLite(ctx, cfg, logger, getenv)
+}
+
+func openPostgres(ctx context.Context, cfg config, logger *slog.Logger) (engine, error) {
+	if cfg.BackupDir != "" {
+		return engine{}, errors.New("BACKUP_DIR snapshots are for SQLite; with DATABASE_URL, use pg_dump or your provider's backups, and unset BACKUP_DIR")
+	}
+	start := time.Now()
+	store, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return engine{}, err
+	}
+	for _, step := range store.Applied {
+		logger.Info("applied schema upgrade step", "step", step)
+	}
+	logger.Info("database ready", "engine", "postgres", "url", postgres.Redact(cfg.DatabaseURL),
+		"schema_version", store.AuthStore().SchemaVersion(), "took", time.Since(start).Round(time.Millisecond).String())
+	return engine{
+		store: store.AuthStore(),
+		close: func() {
+			if err := store.Close(); err != nil {
+				logger.Error("closing the database", "err", err)
+			}
+		},
+		backupsOff: errBackupsOnPostgres,
+	}, nil
+}
+
+// errBackupsOnPostgres is what backup features answer on PostgreSQL.
+const errBackupsOnPostgres = "snapshots are a SQLite feature; on PostgreSQL use pg_dump or your provider's backups"
+
+func openSQLite(ctx context.Context, cfg config, logger *slog.Logger, getenv func(string) string) (_ engine, err error) {
+	if err := backup.CheckPlacement(cfg.DatabasePath, cfg.BackupDir, cfg.AllowNetworkFS); err != nil {
+		return engine{}, err
+	}
+	if getenv("SPACE_ID") != "" && cfg.BackupDir == "" {
+		logger.Warn("running on a Hugging Face Space without BACKUP_DIR: the disk is wiped on every restart and all accounts will be lost; attach storage and set BACKUP_DIR")
+	}
+	lock, err := backup.LockShared(cfg.DatabasePath)
+	if err != nil {
+		return engine{}, fmt.Errorf("database %s: %w", cfg.DatabasePath, err)
+	}
+	defer func() {
+		if err != nil {
+			lock.Release()
+		}
+	}()
+	var backups *backup.Dir
+	if cfg.BackupDir != "" {
+		backups = &backup.Dir{Path: cfg.BackupDir, Keep: cfg.BackupKeep}
+		if err := restoreIfMissing(ctx, logger, backups, cfg.DatabasePath); err != nil {
+			return engine{}, err
+		}
+	}
+	store, err := openStore(ctx, logger, cfg.DatabasePath)
+	if err != nil {
+		return engine{}, err
+	}
+	eng := engine{
+		store:      db.AuthStore(store),
+		background: []func(context.Context){func(ctx context.Context) { watchDatabaseFile(ctx, logger, store) }},
+		close: func() {
+			defer lock.Release()
+			if err := store.Close(); err != nil {
+				logger.Error("closing the database", "err", err)
+				return
+			}
+			logger.Info("database closed", "path", store.Path)
+		},
+		backupsOff: "backups are off: set BACKUP_DIR to turn them on",
+	}
+	if backups == nil {
+		return eng, nil
+	}
+	if eng.backups, err = backup.NewScheduler(ctx, backups, store, logger); err != nil {
+		store.Close()
+		return engine{}, fmt.Errorf("backups: %w", err)
+	}
+	eng.background = append(eng.background, func(ctx context.Context) { eng.backups.Run(ctx, cfg.BackupInterval) })
+	eng.final = func(ctx context.Context) {
 		// Spaces stop containers with SIGTERM: this snapshot is what the next start restores.
-		if _, err := snapshots.SnapshotIfChanged(context.WithoutCancel(ctx), "final"); err != nil {
+		if _, err := eng.backups.SnapshotIfChanged(ctx, "final"); err != nil {
 			logger.Error("final snapshot failed", "err", err)
 		}
 	}
-	return nil
+	return eng, nil
 }
 
 // watchDatabaseFile notices the database file being deleted, replaced or

@@ -2,8 +2,10 @@ package auth_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,6 +14,8 @@ import (
 
 	"spaceauth/auth"
 	"spaceauth/db"
+	"spaceauth/db/postgres"
+	"spaceauth/db/postgres/pgtest"
 )
 
 // testParams make hashing cheap where it is not what a test is about.
@@ -20,11 +24,23 @@ var testParams = auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
 const strongPassword = "correct horse battery staple"
 
 // newTestService is the domain over a real SQLite file in a temp directory.
-func newTestService(t testing.TB, configure ...func(*auth.Config)) (*auth.Service, *db.Store) {
+// It also returns the database for raw SQL, written with $N placeholders,
+// which both engines read.
+func newTestService(t testing.TB, configure ...func(*auth.Config)) (*auth.Service, *sql.DB) {
 	t.Helper()
-	store, err := db.Open(t.Context(), filepath.Join(t.TempDir(), "auth.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { store.Close() })
+	var store auth.Store
+	var raw *sql.DB
+	if pgtest.Engine() == "postgres" {
+		pg, err := postgres.Open(t.Context(), pgtest.NewDatabase(t))
+		require.NoError(t, err)
+		t.Cleanup(func() { pg.Close() })
+		store, raw = pg.AuthStore(), pg.DB()
+	} else {
+		lite, err := db.Open(t.Context(), filepath.Join(t.TempDir(), "auth.db"))
+		require.NoError(t, err)
+		t.Cleanup(func() { lite.Close() })
+		store, raw = db.AuthStore(lite), lite.WriteDB()
+	}
 	cfg := auth.DefaultConfig()
 	cfg.EqualizeFailures = false
 	cfg.Now = func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
@@ -32,7 +48,7 @@ func newTestService(t testing.TB, configure ...func(*auth.Config)) (*auth.Servic
 	for _, c := range configure {
 		c(&cfg)
 	}
-	return auth.New(slog.New(slog.DiscardHandler), db.AuthStore(store), cfg), store
+	return auth.New(slog.New(slog.DiscardHandler), store, cfg), raw
 }
 
 // register creates an account with strongPassword.
@@ -66,3 +82,5 @@ func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	require.Eventually(t, cond, 10*time.Second, time.Millisecond)
 }
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }

@@ -90,7 +90,7 @@ func TestFailedChecksLastAtLeastTheLegacyFloor(t *testing.T) {
 	legacy, err := bcrypt.GenerateFromPassword([]byte(strongPassword), bcrypt.MinCost)
 	require.NoError(t, err)
 	u := register(t, s, "legacy@example.com")
-	_, err = store.WriteDB().Exec("UPDATE users SET password_hash = ? WHERE id = ?", string(legacy), u.ID)
+	_, err = store.Exec("UPDATE users SET password_hash = $1 WHERE id = $2", string(legacy), u.ID)
 	require.NoError(t, err)
 	floor := auth.LegacyFloor()
 	for _, email := range []string{"modern@example.com", "legacy@example.com", "nobody@example.com"} {

@@ -16,7 +16,7 @@ import (
 func (a *testAPI) signUpAdmin(email string) (user, string) {
 	a.t.Helper()
 	u := a.register(email, strongPassword)
-	_, err := a.store.WriteDB().Exec("UPDATE users SET role = 'admin' WHERE id = ?", u.ID)
+	_, err := a.exec("UPDATE users SET role = 'admin' WHERE id = ?", u.ID)
 	require.NoError(a.t, err)
 	return u, a.login(email, strongPassword).AccessToken
 }

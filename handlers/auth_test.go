@@ -14,7 +14,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"spaceauth/auth"
-	"spaceauth/db"
 )
 
 var uuidShape = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -40,7 +39,7 @@ func TestRegisterReturnsTheUser(t *testing.T) {
 	assert.ElementsMatch(t, []string{"id", "email", "name", "role", "disabled", "created_at", "updated_at", "last_login_at"}, keys(u))
 
 	var hash string
-	require.NoError(t, api.store.ReadDB().QueryRow("SELECT password_hash FROM users").Scan(&hash))
+	require.NoError(t, api.queryRow("SELECT password_hash FROM users").Scan(&hash))
 	assert.True(t, strings.HasPrefix(hash, "$argon2id$v=19$m=64,t=1,p=1$"), hash)
 }
 
@@ -58,7 +57,7 @@ func TestRegisterSameEmailAnyCaseConflicts(t *testing.T) {
 	api.register("grace@example.com", strongPassword)
 	w := api.do(request{method: "POST", path: "/auth/register", body: map[string]string{"email": "GRACE@example.com", "password": strongPassword}})
 	requireProblem(t, w, http.StatusConflict)
-	assert.Equal(t, 1, countRows(t, api.store, "users"))
+	assert.Equal(t, 1, api.countRows("users"))
 }
 
 func TestRegisterValidation(t *testing.T) {
@@ -96,7 +95,7 @@ func TestRegisterValidation(t *testing.T) {
 			assert.Contains(t, p.Errors[0].Message, c.msg)
 		})
 	}
-	assert.Equal(t, 0, countRows(t, api.store, "users"))
+	assert.Equal(t, 0, api.countRows("users"))
 }
 
 func TestRegisterAcceptsUnicodePasswordsAtFullLength(t *testing.T) {
@@ -131,7 +130,7 @@ func TestLogin(t *testing.T) {
 	assert.Equal(t, "2026-03-01T12:00:00Z", gotUser["last_login_at"])
 
 	var stored []byte
-	require.NoError(t, api.store.ReadDB().QueryRow("SELECT token_hash FROM sessions").Scan(&stored))
+	require.NoError(t, api.queryRow("SELECT token_hash FROM sessions").Scan(&stored))
 	assert.Equal(t, auth.HashToken(token), stored, "only the token's hash is stored")
 	assert.NotContains(t, api.logs.String(), token)
 
@@ -168,10 +167,10 @@ func TestLoginFailuresLookTheSame(t *testing.T) {
 	requireProblem(t, unknown, http.StatusUnauthorized)
 	assert.Equal(t, wrong.Body.String(), unknown.Body.String())
 	assert.Equal(t, wrong.Header(), unknown.Header())
-	assert.Equal(t, 0, countRows(t, api.store, "sessions"))
+	assert.Equal(t, 0, api.countRows("sessions"))
 
 	var failed int
-	require.NoError(t, api.store.ReadDB().QueryRow("SELECT count(*) FROM audit_events WHERE event = 'login_failed'").Scan(&failed))
+	require.NoError(t, api.queryRow("SELECT count(*) FROM audit_events WHERE event = 'login_failed'").Scan(&failed))
 	assert.Equal(t, 2, failed)
 }
 
@@ -180,7 +179,7 @@ func TestDisabledAccountIsRefusedOnlyAfterTheRightPassword(t *testing.T) {
 	api := newTestAPI(t)
 	u := api.register("off@example.com", strongPassword)
 	token := api.login("off@example.com", strongPassword).AccessToken
-	_, err := api.store.WriteDB().Exec("UPDATE users SET disabled = 1 WHERE id = ?", u.ID)
+	_, err := api.exec("UPDATE users SET disabled = TRUE WHERE id = ?", u.ID)
 	require.NoError(t, err)
 
 	w := api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "off@example.com", "password": "wrong password"}})
@@ -255,7 +254,7 @@ func TestSessionLifetimeAndIdleTimeout(t *testing.T) {
 	sessions, _, err := api.auth.Prune(t.Context())
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, sessions)
-	assert.Equal(t, 0, countRows(t, api.store, "sessions"))
+	assert.Equal(t, 0, api.countRows("sessions"))
 }
 
 func TestSessionUseIsWrittenAtMostOncePerMinute(t *testing.T) {
@@ -265,7 +264,7 @@ func TestSessionUseIsWrittenAtMostOncePerMinute(t *testing.T) {
 	lastUsed := func() time.Time {
 		require.NoError(t, api.auth.WriteSessionUses(t.Context()))
 		var at time.Time
-		require.NoError(t, api.store.ReadDB().QueryRow("SELECT last_used_at FROM sessions").Scan(&at))
+		require.NoError(t, api.queryRow("SELECT last_used_at FROM sessions").Scan(&at))
 		return at
 	}
 	start := lastUsed()
@@ -281,16 +280,16 @@ func TestSessionUsesAreWrittenInBatches(t *testing.T) {
 	t.Parallel()
 	api := newTestAPI(t)
 	tokens := []string{api.signUp("a@example.com"), api.signUp("b@example.com")}
-	before := countRows(t, api.store, "sessions")
+	before := api.countRows("sessions")
 	api.clock.Advance(2 * time.Minute)
 	for _, tok := range tokens {
 		require.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: tok}).Code)
 	}
 	require.NoError(t, api.auth.WriteSessionUses(t.Context()))
 	var touched int
-	require.NoError(t, api.store.ReadDB().QueryRow("SELECT count(*) FROM sessions WHERE last_used_at = ?", api.clock.Now()).Scan(&touched))
+	require.NoError(t, api.queryRow("SELECT count(*) FROM sessions WHERE last_used_at = ?", api.clock.Now()).Scan(&touched))
 	assert.Equal(t, len(tokens), touched)
-	assert.Equal(t, before, countRows(t, api.store, "sessions"))
+	assert.Equal(t, before, api.countRows("sessions"))
 }
 
 func TestLegacyBcryptUserLogsInAndIsRehashed(t *testing.T) {
@@ -299,14 +298,17 @@ func TestLegacyBcryptUserLogsInAndIsRehashed(t *testing.T) {
 	legacy, err := bcrypt.GenerateFromPassword([]byte("old-fastapi-password"), bcrypt.MinCost)
 	require.NoError(t, err)
 	now := api.clock.Now()
-	_, err = api.store.Write.CreateUser(t.Context(), db.CreateUserParams{
-		ID: auth.NewID(now), Email: "legacy@example.com", PasswordHash: string(legacy), Role: "user", CreatedAt: now, UpdatedAt: now,
+	err = api.data.InTx(t.Context(), func(q auth.Tx) error {
+		_, err := q.CreateUser(t.Context(), auth.CreateUserParams{
+			ID: auth.NewID(now), Email: "legacy@example.com", PasswordHash: string(legacy), Role: "user", CreatedAt: now, UpdatedAt: now,
+		})
+		return err
 	})
 	require.NoError(t, err)
 
 	requireProblem(t, api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "legacy@example.com", "password": "wrong"}}), http.StatusUnauthorized)
 	api.login("legacy@example.com", "old-fastapi-password")
-	u, err := api.store.Read.GetUserByEmail(t.Context(), "legacy@example.com")
+	u, err := api.data.GetUserByEmail(t.Context(), "legacy@example.com")
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(u.PasswordHash, "$argon2id$"), u.PasswordHash)
 	api.login("legacy@example.com", "old-fastapi-password")
@@ -318,11 +320,11 @@ func TestOlderArgonParametersAreUpgraded(t *testing.T) {
 	api.register("params@example.com", strongPassword)
 	// strongPassword hashed with m=32,t=1,p=1 and the salt "0123456789abcdef".
 	old := "$argon2id$v=19$m=32,t=1,p=1$MDEyMzQ1Njc4OWFiY2RlZg$JZ5VpMbkUHSuJaIwyunuHHoyybaSylUYtwLlaMidzf8"
-	_, err := api.store.WriteDB().Exec("UPDATE users SET password_hash = ?", old)
+	_, err := api.exec("UPDATE users SET password_hash = ?", old)
 	require.NoError(t, err)
 
 	api.login("params@example.com", strongPassword)
-	u, err := api.store.Read.GetUserByEmail(t.Context(), "params@example.com")
+	u, err := api.data.GetUserByEmail(t.Context(), "params@example.com")
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(u.PasswordHash, "$argon2id$v=19$m=64,t=1,p=1$"), u.PasswordHash)
 }
@@ -420,6 +422,6 @@ func TestRunWritesPendingUsesWhenItStops(t *testing.T) {
 	stop()
 	<-done
 	var at time.Time
-	require.NoError(t, api.store.ReadDB().QueryRow("SELECT last_used_at FROM sessions").Scan(&at))
-	assert.Equal(t, api.clock.Now(), at)
+	require.NoError(t, api.queryRow("SELECT last_used_at FROM sessions").Scan(&at))
+	assert.Equal(t, api.clock.Now(), at.UTC())
 }

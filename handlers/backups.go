@@ -11,12 +11,13 @@ import (
 	"spaceauth/backup"
 )
 
-var errBackupsOff = newError(codeConflict, "backups are off: set BACKUP_DIR to turn them on")
+// backupsOff is the answer while snapshots are off.
+func (s *server) backupsOff() error { return newError(codeConflict, "%s", s.cfg.BackupsOff) }
 
 // handleAdminCreateBackup serves POST /admin/backups.
 func (s *server) handleAdminCreateBackup(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	if s.cfg.Backups == nil {
-		return errBackupsOff
+		return s.backupsOff()
 	}
 	info, err := s.cfg.Backups.SnapshotNow(r.Context(), "requested by "+p.User.ID)
 	if err != nil {
@@ -29,7 +30,7 @@ func (s *server) handleAdminCreateBackup(w http.ResponseWriter, r *http.Request,
 // handleAdminListBackups serves GET /admin/backups.
 func (s *server) handleAdminListBackups(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	if s.cfg.Backups == nil {
-		return errBackupsOff
+		return s.backupsOff()
 	}
 	list, err := s.cfg.Backups.Dir.List()
 	if err != nil {
@@ -42,7 +43,7 @@ func (s *server) handleAdminListBackups(w http.ResponseWriter, r *http.Request, 
 // handleAdminDownloadBackup serves GET /admin/backups/:name.
 func (s *server) handleAdminDownloadBackup(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	if s.cfg.Backups == nil {
-		return errBackupsOff
+		return s.backupsOff()
 	}
 	name := httprouter.ParamsFromContext(r.Context()).ByName("name")
 	f, info, err := s.cfg.Backups.Dir.Open(name)

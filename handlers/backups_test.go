@@ -21,6 +21,7 @@ func TestAdminBackups(t *testing.T) {
 	t.Parallel()
 	var dir *backup.Dir
 	api := newTestAPI(t)
+	api.requireSQLite()
 	dir = &backup.Dir{Path: filepath.Join(t.TempDir(), "backups"), Keep: 2}
 	scheduler, err := backup.NewScheduler(t.Context(), dir, api.store, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
@@ -75,6 +76,7 @@ func TestAdminBackupsWhenOff(t *testing.T) {
 func TestBackupDownloadOutlastsTheWriteTimeout(t *testing.T) {
 	t.Parallel()
 	api := newTestAPI(t)
+	api.requireSQLite()
 	dir := &backup.Dir{Path: t.TempDir(), Keep: 2}
 	scheduler, err := backup.NewScheduler(t.Context(), dir, api.store, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)

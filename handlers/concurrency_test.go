@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -122,4 +123,60 @@ func TestConcurrentClientsNeverSeeServerErrors(t *testing.T) {
 	assert.NotContains(t, api.logs.String(), "database is locked")
 	assert.NotContains(t, api.logs.String(), "SQLITE_BUSY")
 	require.Greater(t, requests.Load(), int64(200+400), "at least two requests per client after registering")
+}
+
+// TestAdminsDemotingEachOtherAtOnceLeaveAnAdmin: on SQLite one writer
+// serializes them; on PostgreSQL serializable transactions must.
+func TestAdminsDemotingEachOtherAtOnceLeaveAnAdmin(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	for round := range 20 {
+		a, tokenA := api.signUpAdmin(fmt.Sprintf("a%d@example.com", round))
+		b, tokenB := api.signUpAdmin(fmt.Sprintf("b%d@example.com", round))
+		if round > 0 { // only these two are admins
+			_, err := api.exec("UPDATE users SET role = 'user' WHERE role = 'admin' AND id <> ? AND id <> ?", a.ID, b.ID)
+			require.NoError(t, err)
+		}
+		codes := make([]int, 2)
+		var wg sync.WaitGroup
+		for i, r := range []request{
+			{method: "PATCH", path: "/admin/users/" + b.ID, token: tokenA, body: map[string]any{"role": "user"}},
+			{method: "PATCH", path: "/admin/users/" + a.ID, token: tokenB, body: map[string]any{"role": "user"}},
+		} {
+			wg.Go(func() { codes[i] = api.do(r).Code })
+		}
+		wg.Wait()
+		var admins int
+		require.NoError(t, api.queryRow("SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled").Scan(&admins))
+		require.Equal(t, 1, admins, "round %d: codes %v", round, codes)
+		// The loser is refused as the last admin, or, when the winner's
+		// change came first, as no longer an admin.
+		slices.Sort(codes)
+		assert.Equal(t, http.StatusOK, codes[0], "round %d: %v", round, codes)
+		assert.Contains(t, []int{http.StatusForbidden, http.StatusConflict}, codes[1], "round %d", round)
+	}
+}
+
+// TestOneEmailRegisteredAtOnceInDifferentCasesGetsOneAccount.
+func TestOneEmailRegisteredAtOnceInDifferentCasesGetsOneAccount(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	for round := range 10 {
+		codes := make(chan int, 4)
+		var wg sync.WaitGroup
+		for _, email := range []string{"race%d@example.com", "RACE%d@example.com", "Race%d@Example.com", "race%d@EXAMPLE.COM"} {
+			wg.Go(func() {
+				codes <- api.do(request{method: "POST", path: "/auth/register", body: map[string]string{
+					"email": fmt.Sprintf(email, round), "password": strongPassword,
+				}}).Code
+			})
+		}
+		wg.Wait()
+		close(codes)
+		count := map[int]int{}
+		for c := range codes {
+			count[c]++
+		}
+		assert.Equal(t, map[int]int{http.StatusCreated: 1, http.StatusConflict: 3}, count, "round %d", round)
+	}
 }

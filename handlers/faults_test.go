@@ -19,11 +19,12 @@ import (
 func TestDiskFullAnswers503AndCorruptsNothing(t *testing.T) {
 	t.Parallel()
 	api := newTestAPI(t)
+	api.requireSQLite()
 	token := api.signUp("full@example.com")
 
 	// The single writer connection may not grow the file by one more page:
 	// SQLITE_FULL, exactly what a full disk gives, once its free pages are used.
-	_, err := api.store.WriteDB().Exec("PRAGMA max_page_count = 1") // never below the current size
+	_, err := api.exec("PRAGMA max_page_count = 1") // never below the current size
 	require.NoError(t, err)
 	var w *httptest.ResponseRecorder
 	var before string
@@ -41,10 +42,10 @@ func TestDiskFullAnswers503AndCorruptsNothing(t *testing.T) {
 	assert.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: token}).Code, "reads go on")
 	assert.Equal(t, before, fingerprint(t, api))
 
-	_, err = api.store.WriteDB().Exec("PRAGMA max_page_count = 1073741823")
+	_, err = api.exec("PRAGMA max_page_count = 1073741823")
 	require.NoError(t, err)
 	var integrity string
-	require.NoError(t, api.store.ReadDB().QueryRow("PRAGMA integrity_check").Scan(&integrity))
+	require.NoError(t, api.queryRow("PRAGMA integrity_check").Scan(&integrity))
 	assert.Equal(t, "ok", integrity)
 	api.register("late@example.com", strongPassword)
 }
@@ -59,6 +60,7 @@ func TestDeletedDatabaseFileFailsTheNextWrite(t *testing.T) {
 		t.Run("remove file"+victim, func(t *testing.T) {
 			t.Parallel()
 			api := newTestAPI(t)
+			api.requireSQLite()
 			token := api.signUp("gone@example.com")
 			require.NoError(t, os.Remove(api.store.Path+victim))
 
@@ -80,6 +82,7 @@ func TestReadOnlyDatabaseFileStopsWrites(t *testing.T) {
 		t.Skip("root can write any file")
 	}
 	api := newTestAPI(t)
+	api.requireSQLite()
 	require.NoError(t, os.Chmod(api.store.Path, 0o444))
 	assert.ErrorContains(t, api.store.VerifyFile(t.Context()), "no longer writable")
 	w := api.do(request{method: "POST", path: "/auth/register", body: map[string]string{"email": "ro@example.com", "password": strongPassword}})
@@ -92,6 +95,7 @@ func TestReadOnlyDatabaseFileStopsWrites(t *testing.T) {
 func TestDeletedAccountsLeaveNothingInTheFileOrSnapshots(t *testing.T) {
 	t.Parallel()
 	api := newTestAPI(t)
+	api.requireSQLite()
 	for i := range 50 { // enough rows that the deleted one shares its pages
 		api.register(fmt.Sprintf("neighbour%d@example.com", i), strongPassword)
 	}
@@ -99,11 +103,11 @@ func TestDeletedAccountsLeaveNothingInTheFileOrSnapshots(t *testing.T) {
 	api.register(needle, strongPassword)
 	token := api.login(needle, strongPassword).AccessToken
 	var hash string
-	require.NoError(t, api.store.ReadDB().QueryRow("SELECT password_hash FROM users WHERE email = ?", needle).Scan(&hash))
+	require.NoError(t, api.queryRow("SELECT password_hash FROM users WHERE email = ?", needle).Scan(&hash))
 	w := api.do(request{method: "DELETE", path: "/users/me", token: token, body: map[string]string{"password": strongPassword}})
 	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
 
-	_, err := api.store.WriteDB().Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	_, err := api.exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	require.NoError(t, err)
 	snapshot := filepath.Join(t.TempDir(), "snap.db")
 	require.NoError(t, api.store.Snapshot(t.Context(), snapshot))

@@ -58,7 +58,7 @@ func FuzzJSONBodies(f *testing.F) {
 		api.t = t
 		if token == "" {
 			token = api.signUp("fuzz@example.com")
-			_, err := api.store.WriteDB().Exec("UPDATE users SET role = 'admin'")
+			_, err := api.exec("UPDATE users SET role = 'admin'")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -26,13 +26,15 @@ type Config struct {
 	// default: loopback and private ranges.
 	TrustedProxies []netip.Prefix
 	CORSOrigins    []string
-	// Backups takes and lists snapshots; nil when BACKUP_DIR is not set.
-	Backups *backup.Scheduler
+	// Backups takes and lists snapshots; nil when they are off, and then
+	// BackupsOff says why (409 on /admin/backups).
+	Backups    *backup.Scheduler
+	BackupsOff string
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
-	return Config{Version: "dev", IPRateLimit: 60}
+	return Config{Version: "dev", IPRateLimit: 60, BackupsOff: "backups are off: set BACKUP_DIR to turn them on"}
 }
 
 // server holds what the handlers share.

@@ -3,12 +3,16 @@ package handlers
 import (
 	"bytes"
 	"cmp"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +23,8 @@ import (
 
 	"spaceauth/auth"
 	"spaceauth/db"
+	"spaceauth/db/postgres"
+	"spaceauth/db/postgres/pgtest"
 )
 
 // testParams make hashing cheap where it is not what a test is about.
@@ -47,9 +53,13 @@ type testAPI struct {
 	handler http.Handler
 	server  *server
 	auth    *auth.Service
-	store   *db.Store
-	clock   *fakeClock
-	logs    *bytes.Buffer
+	data    auth.Store // the engine's store, as the domain sees it
+	db      *sql.DB    // raw SQL on either engine: see exec and queryRow
+	store   *db.Store  // SQLite only (requireSQLite); nil on PostgreSQL
+	// closeStore closes the engine's store, to see the API without it.
+	closeStore func() error
+	clock      *fakeClock
+	logs       *bytes.Buffer
 }
 
 // testConfig is every setting of a test API, the domain's and HTTP's.
@@ -62,9 +72,18 @@ type httpConfig = Config
 
 func newTestAPI(t testing.TB, configure ...func(*testConfig)) *testAPI {
 	t.Helper()
-	store, err := db.Open(t.Context(), filepath.Join(t.TempDir(), "auth.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { store.Close() })
+	api := &testAPI{t: t}
+	if pgtest.Engine() == "postgres" {
+		pg, err := postgres.Open(t.Context(), pgtest.NewDatabase(t))
+		require.NoError(t, err)
+		t.Cleanup(func() { pg.Close() })
+		api.data, api.db, api.closeStore = pg.AuthStore(), pg.DB(), pg.Close
+	} else {
+		store, err := db.Open(t.Context(), filepath.Join(t.TempDir(), "auth.db"))
+		require.NoError(t, err)
+		t.Cleanup(func() { store.Close() })
+		api.data, api.db, api.store, api.closeStore = db.AuthStore(store), store.WriteDB(), store, store.Close
+	}
 	clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	cfg := testConfig{auth.DefaultConfig(), DefaultConfig()}
 	cfg.EqualizeFailures = false
@@ -76,9 +95,41 @@ func newTestAPI(t testing.TB, configure ...func(*testConfig)) *testAPI {
 	}
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := auth.New(logger, db.AuthStore(store), cfg.Config)
-	s := newServer(logger, svc, cfg.httpConfig)
-	return &testAPI{t: t, handler: s.handler(s.router()), server: s, auth: svc, store: store, clock: clock, logs: logs}
+	api.auth = auth.New(logger, api.data, cfg.Config)
+	api.server = newServer(logger, api.auth, cfg.httpConfig)
+	api.handler, api.clock, api.logs = api.server.handler(api.server.router()), clock, logs
+	return api
+}
+
+// requireSQLite skips a test about SQLite's file (its deletion, snapshots,
+// a full disk) in the PostgreSQL half.
+func (a *testAPI) requireSQLite() {
+	if a.store == nil {
+		a.t.Skip("about SQLite's file")
+	}
+}
+
+// sql adapts a test's query, written with ? placeholders, to the engine.
+func (a *testAPI) sql(query string) string {
+	if a.store != nil {
+		return query
+	}
+	n := 0
+	return placeholder.ReplaceAllStringFunc(query, func(string) string { n++; return "$" + strconv.Itoa(n) })
+}
+
+var placeholder = regexp.MustCompile(`\?`)
+
+func (a *testAPI) exec(query string, args ...any) (sql.Result, error) {
+	return a.db.Exec(a.sql(query), args...)
+}
+
+func (a *testAPI) queryRow(query string, args ...any) *sql.Row {
+	return a.db.QueryRow(a.sql(query), args...)
+}
+
+func (a *testAPI) query(query string, args ...any) (*sql.Rows, error) {
+	return a.db.Query(a.sql(query), args...)
 }
 
 type lockedWriter struct {
@@ -189,13 +240,15 @@ func fieldNames(p problem) []string {
 	return names
 }
 
-func countRows(t *testing.T, store *db.Store, table string) int {
-	t.Helper()
+func (a *testAPI) countRows(table string) int {
+	a.t.Helper()
 	var n int
-	require.NoError(t, store.ReadDB().QueryRow("SELECT count(*) FROM "+table).Scan(&n))
+	require.NoError(a.t, a.queryRow("SELECT count(*) FROM "+table).Scan(&n))
 	return n
 }
 
 // wantTokenLen is the length of a bearer token: "sa_" and 32 bytes in
 // unpadded base64url.
 const wantTokenLen = 3 + 43
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }

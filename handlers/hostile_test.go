@@ -17,10 +17,10 @@ func fingerprint(t *testing.T, api *testAPI) string {
 	t.Helper()
 	h := sha256.New()
 	for _, q := range []string{
-		"SELECT id, email, name, password_hash, role, disabled, created_at, updated_at, coalesce(last_login_at, '') FROM users ORDER BY id",
-		"SELECT id, user_id, hex(token_hash), created_at, last_used_at, expires_at FROM sessions ORDER BY id",
+		"SELECT id, email, name, password_hash, role, disabled, created_at, updated_at, last_login_at FROM users ORDER BY id",
+		"SELECT id, user_id, token_hash, created_at, last_used_at, expires_at FROM sessions ORDER BY id",
 	} {
-		rows, err := api.store.ReadDB().Query(q)
+		rows, err := api.query(q)
 		require.NoError(t, err)
 		cols, _ := rows.Columns()
 		vals := make([]any, len(cols))

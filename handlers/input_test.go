@@ -61,9 +61,9 @@ func TestMalformedBodiesAreRefused(t *testing.T) {
 			assert.Less(t, time.Since(start), 10*time.Second)
 		})
 	}
-	assert.Equal(t, 0, countRows(t, api.store, "users"))
+	assert.Equal(t, 0, api.countRows("users"))
 	api.do(request{method: "POST", path: "/auth/register", body: valid})
-	assert.Equal(t, 1, countRows(t, api.store, "users"), "the valid body works")
+	assert.Equal(t, 1, api.countRows("users"), "the valid body works")
 }
 
 func TestContentTypeWithCharsetIsJSON(t *testing.T) {
@@ -148,7 +148,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	assert.Equal(t, http.StatusOK, w.Code)
 	assert.JSONEq(t, `{"status":"ready","schema_version":2}`, w.Body.String())
 
-	require.NoError(t, api.store.Close())
+	require.NoError(t, api.closeStore())
 	w = api.do(request{method: "GET", path: "/readyz"})
 	requireProblem(t, w, http.StatusServiceUnavailable)
 	assert.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/healthz"}).Code)
@@ -161,7 +161,7 @@ func TestAuditTrail(t *testing.T) {
 	api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "trail@example.com", "password": "wrong"}, headers: map[string]string{"User-Agent": "curl/8"}})
 	api.do(request{method: "POST", path: "/auth/logout", token: token})
 
-	rows, err := api.store.ReadDB().Query("SELECT event, coalesce(user_id, ''), ip, user_agent FROM audit_events ORDER BY id")
+	rows, err := api.query("SELECT event, coalesce(user_id, ''), ip, user_agent FROM audit_events ORDER BY id")
 	require.NoError(t, err)
 	defer rows.Close()
 	var got []string

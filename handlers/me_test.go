@@ -91,8 +91,8 @@ func TestDeleteMe(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
 	requireProblem(t, api.do(request{method: "GET", path: "/users/me", token: token}), http.StatusUnauthorized)
 	requireProblem(t, api.do(request{method: "GET", path: "/users/me", token: other}), http.StatusUnauthorized)
-	assert.Equal(t, 1, countRows(t, api.store, "users"))
-	assert.Equal(t, 1, countRows(t, api.store, "sessions"), "only the other user's session is left")
+	assert.Equal(t, 1, api.countRows("users"))
+	assert.Equal(t, 1, api.countRows("sessions"), "only the other user's session is left")
 	assert.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: keep}).Code)
 	requireProblem(t, api.do(request{method: "POST", path: "/auth/login", body: map[string]string{"email": "gone@example.com", "password": strongPassword}}), http.StatusUnauthorized)
 	// The address is free again.
@@ -103,11 +103,11 @@ func TestLastAdminCannotDeleteThemselves(t *testing.T) {
 	t.Parallel()
 	api := newTestAPI(t)
 	token := api.signUp("root@example.com")
-	_, err := api.store.WriteDB().Exec("UPDATE users SET role = 'admin'")
+	_, err := api.exec("UPDATE users SET role = 'admin'")
 	require.NoError(t, err)
 	p := requireProblem(t, recorder(api, "DELETE", "/users/me", token, map[string]any{"password": strongPassword}), http.StatusConflict)
 	assert.Contains(t, p.Detail, "last enabled admin")
-	assert.Equal(t, 1, countRows(t, api.store, "users"))
+	assert.Equal(t, 1, api.countRows("users"))
 }
 
 func TestSessions(t *testing.T) {
@@ -189,7 +189,7 @@ func TestUpdateMeKeepsAnAdminsChangeMadeMeanwhile(t *testing.T) {
 	assert.Equal(t, "user", got.Role, "the demotion stands")
 	assert.True(t, got.Disabled, "the disable stands")
 
-	stored, err := api.store.Read.GetUserByID(t.Context(), stale.User.ID)
+	stored, err := api.data.GetUserByID(t.Context(), stale.User.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "user", stored.Role)
 	assert.True(t, stored.Disabled)

@@ -258,7 +258,7 @@ func TestUnusableStoredHashesFailTheLogin(t *testing.T) {
 			t.Parallel()
 			api := newTestAPI(t)
 			u := api.register("planted@example.com", strongPassword)
-			_, err := api.store.WriteDB().Exec("UPDATE users SET password_hash = ? WHERE id = ?", hash, u.ID)
+			_, err := api.exec("UPDATE users SET password_hash = ? WHERE id = ?", hash, u.ID)
 			require.NoError(t, err)
 			requireProblem(t, api.loginFrom(ownerAddr, "planted@example.com", strongPassword, ""), http.StatusUnauthorized)
 			assert.Contains(t, api.logs.String(), "password hash is unusable")

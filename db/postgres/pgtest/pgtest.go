@@ -12,7 +12,9 @@ package pgtest
 import (
 	"context"
 	"database/sql"
+	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +46,11 @@ func Run(m *testing.M) int {
 	}
 	if code := m.Run(); code != 0 {
 		return code
+	}
+	for _, only := range []string{"test.fuzz", "test.list"} {
+		if f := flag.Lookup(only); f != nil && f.Value.String() != "" {
+			return 0 // fuzzing and listing are about the code, not the engine
+		}
 	}
 	if _, err := binDir(); err != nil {
 		if os.Getenv("SPACEAUTH_REQUIRE_POSTGRES") == "1" {
@@ -84,28 +91,41 @@ func binDir() (string, error) {
 var (
 	startOnce sync.Once
 	cluster   struct {
-		dir  string
-		cmd  *exec.Cmd
-		base string // DSN without a database name
-		err  error
+		dir string
+		cmd *exec.Cmd
+		err error
 	}
 	databases atomic.Int64
 )
 
 // NewDatabase creates an empty database on the package's cluster, started
-// on first use, and returns its DSN; it is dropped when t ends. In the
+// on first use, and returns its URL; it is dropped when t ends. In the
 // SQLite half it skips t, which runs in the PostgreSQL half.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 	if Engine() != "postgres" {
 		t.Skip("runs in the PostgreSQL half")
 	}
+	return Database(t)
+}
+
+// Database is NewDatabase for a test about PostgreSQL itself, which runs in
+// either half; without PostgreSQL binaries it skips, or fails where they
+// are required. Call Stop when the package's tests end.
+func Database(t testing.TB) string {
+	t.Helper()
+	if _, err := binDir(); err != nil {
+		if os.Getenv("SPACEAUTH_REQUIRE_POSTGRES") == "1" {
+			t.Fatalf("pgtest: PostgreSQL is required here: %v", err)
+		}
+		t.Skipf("pgtest: %v", err)
+	}
 	startOnce.Do(start)
 	if cluster.err != nil {
 		t.Fatalf("pgtest: %v", cluster.err)
 	}
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), databases.Add(1))
-	admin, err := sql.Open("pgx", cluster.base+" dbname=postgres")
+	admin, err := sql.Open("pgx", dsn("postgres"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,13 +134,18 @@ func NewDatabase(t testing.TB) string {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", cluster.base+" dbname=postgres")
+		admin, err := sql.Open("pgx", dsn("postgres"))
 		if err == nil {
 			admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 			admin.Close()
 		}
 	})
-	return cluster.base + " dbname=" + name
+	return dsn(name)
+}
+
+// dsn is the URL of database name on the cluster, over its unix socket.
+func dsn(name string) string {
+	return "postgres://test@/" + name + "?sslmode=disable&host=" + url.QueryEscape(cluster.dir)
 }
 
 // start makes a cluster in a temporary directory, listening only on a unix
@@ -157,8 +182,7 @@ func start() {
 		cluster.err = err
 		return
 	}
-	cluster.base = "host=" + dir + " user=test sslmode=disable"
-	db, _ := sql.Open("pgx", cluster.base+" dbname=postgres")
+	db, _ := sql.Open("pgx", dsn("postgres"))
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -173,6 +197,9 @@ func start() {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Stop stops the cluster, if one was started.
+func Stop() { stop() }
 
 func stop() {
 	if cluster.cmd != nil && cluster.cmd.Process != nil {

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"spaceauth/db/postgres/pgtest"
+)
+
+const adminPassword = "the admin passphrase"
+
+// replicaCall sends one request to a replica.
+func replicaCall(t *testing.T, p *process, method, path, token, body string) (int, map[string]any) {
+	t.Helper()
+	return callURL(t, p.url, method, path, token, body)
+}
+
+// TestReplicasShareOnePostgreSQL runs two real servers on one database:
+// what one does, the other sees at once.
+func TestReplicasShareOnePostgreSQL(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Database(t)
+	env := []string{"DATABASE_URL=" + url, "ADMIN_EMAIL=admin@example.com", "ADMIN_PASSWORD=" + adminPassword}
+	a, b := startProcess(t, env), startProcess(t, env)
+
+	require.Equal(t, http.StatusCreated, a.post(t, "/auth/register", credentials))
+	code, login := replicaCall(t, b, "POST", "/auth/login", "", credentials)
+	require.Equal(t, http.StatusOK, code, "registered on A, logs in on B")
+	token := login["access_token"].(string)
+	code, _ = replicaCall(t, a, "GET", "/users/me", token, "")
+	require.Equal(t, http.StatusOK, code, "B's session works on A")
+	code, _ = replicaCall(t, b, "POST", "/auth/logout", token, "")
+	require.Equal(t, http.StatusNoContent, code)
+	code, _ = replicaCall(t, a, "GET", "/users/me", token, "")
+	assert.Equal(t, http.StatusUnauthorized, code, "logged out on B, dead on A at once")
+
+	_, admin := replicaCall(t, a, "POST", "/auth/login", "", fmt.Sprintf(`{"email":"admin@example.com","password":%q}`, adminPassword))
+	_, login = replicaCall(t, b, "POST", "/auth/login", "", credentials)
+	user := login["user"].(map[string]any)["id"].(string)
+	code, _ = replicaCall(t, a, "PATCH", "/admin/users/"+user, admin["access_token"].(string), `{"disabled":true}`)
+	require.Equal(t, http.StatusOK, code)
+	code, _ = replicaCall(t, b, "GET", "/users/me", login["access_token"].(string), "")
+	assert.Equal(t, http.StatusUnauthorized, code, "disabled on A, refused on B at once")
+
+	code, problem := replicaCall(t, b, "POST", "/admin/backups", admin["access_token"].(string), "")
+	assert.Equal(t, http.StatusConflict, code)
+	assert.Contains(t, problem["detail"], "pg_dump")
+	assert.NotContains(t, a.logs.String()+b.logs.String(), "password=", "no URL password in the logs")
+	a.stop(t)
+	b.stop(t)
+}
+
+// TestReplicasStartingAtOnceOnAnEmptyDatabaseAllBecomeReady.
+func TestReplicasStartingAtOnceOnAnEmptyDatabaseAllBecomeReady(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Database(t)
+	replicas := make([]*process, 4)
+	var wg sync.WaitGroup
+	for i := range replicas {
+		wg.Go(func() { replicas[i] = startProcess(t, []string{"DATABASE_URL=" + url}) })
+	}
+	wg.Wait()
+	for _, p := range replicas {
+		code, body := replicaCall(t, p, "GET", "/readyz", "", "")
+		assert.Equal(t, http.StatusOK, code, body)
+		p.stop(t)
+	}
+}
+
+func TestDatabaseURLSettings(t *testing.T) {
+	t.Parallel()
+	_, err := command(t, env("DATABASE_URL", "postgres://app:s3cret@db.example/app", "DATABASE_PATH", "x.db"), "", "serve")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "DATABASE_PATH and DATABASE_URL are both set")
+	_, err = command(t, env("DATABASE_URL", "mysql://app:s3cret@db.example/app"), "", "serve")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "postgres://")
+	assert.NotContains(t, err.Error(), "s3cret")
+	_, err = command(t, env("DATABASE_URL", "postgres://app:s3cret@127.0.0.1:1/app?connect_timeout=1"), "", "serve", "--port", "0")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s3cret")
+	_, err = command(t, env("DATABASE_URL", "postgres://app:s3cret@127.0.0.1:1/app", "BACKUP_DIR", t.TempDir()), "", "serve", "--port", "0")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pg_dump")
+}
