@@ -11,11 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"spaceauth/auth"
 	"spaceauth/backup"
 	"spaceauth/db"
+	"spaceauth/db/postgres"
 )
 
 // runInit creates or upgrades the database, then exits: the successor of
@@ -95,11 +97,81 @@ func openExisting(ctx context.Context, cfg config, stderr io.Writer) (*db.Store,
 	return openStore(ctx, newLogger(cfg, stderr), cfg.DatabasePath)
 }
 
+// openData opens the configured database of either engine, which must
+// exist, as the domain's store.
+func openData(ctx context.Context, cfg config, stderr io.Writer) (auth.Store, func(), error) {
+	if cfg.DatabaseURL != "" {
+		pg, err := postgres.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		return pg.AuthStore(), func() { pg.Close() }, nil
+	}
+	store, err := openExisting(ctx, cfg, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db.AuthStore(store), func() { store.Close() }, nil
+}
+
+// sqliteOnly refuses a snapshot command on PostgreSQL.
+func sqliteOnly(cfg config, command string) error {
+	if cfg.DatabaseURL != "" {
+		return fmt.Errorf("%s: %s", command, errBackupsOnPostgres)
+	}
+	return nil
+}
+
+// runCopy copies every row of the configured database into an empty one.
+func runCopy(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var to string
+	cfg, rest, err := parseConfig("spaceauth copy --to URL_OR_PATH", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&to, "to", "", "the empty target: a postgres:// URL or a SQLite file path (created if missing)")
+	})
+	if err != nil {
+		return err
+	}
+	if to == "" || len(rest) > 0 {
+		return errors.New("copy: give the target as --to URL_OR_PATH, and nothing else")
+	}
+	from, closeFrom, err := openData(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeFrom()
+	var target auth.Store
+	shown := to
+	if strings.HasPrefix(to, "postgres://") || strings.HasPrefix(to, "postgresql://") {
+		pg, err := postgres.Open(ctx, to)
+		if err != nil {
+			return err
+		}
+		defer pg.Close()
+		target, shown = pg.AuthStore(), postgres.Redact(to)
+	} else {
+		lite, err := db.Open(ctx, to)
+		if err != nil {
+			return err
+		}
+		defer lite.Close()
+		target = db.AuthStore(lite)
+	}
+	copied, err := auth.Copy(ctx, from, target)
+	if err != nil {
+		return fmt.Errorf("copy to %s: %w", shown, err)
+	}
+	_, err = fmt.Fprintf(stdout, "copied %d users, %d sessions and %d audit events to %s\n", copied.Users, copied.Sessions, copied.AuditEvents, shown)
+	return err
+}
+
 // runBackup writes a snapshot of the database, safe while the server runs:
 // to DEST, or as a new snapshot in BACKUP_DIR.
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, rest, err := parseConfig("spaceauth backup [DEST]", args, getenv, stderr, nil)
 	if err != nil {
+		return err
+	}
+	if err := sqliteOnly(cfg, "backup"); err != nil {
 		return err
 	}
 	if len(rest) > 1 {
@@ -135,6 +207,9 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
+	if err := sqliteOnly(cfg, "restore"); err != nil {
+		return err
+	}
 	if len(rest) != 1 {
 		return errors.New("restore needs exactly one FILE: a snapshot or database file")
 	}
@@ -164,17 +239,28 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if users < 1 {
 		return errors.New("seed: --users must be at least 1")
 	}
-	store, err := openStore(ctx, newLogger(cfg, stderr), cfg.DatabasePath)
-	if err != nil {
-		return err
+	var store auth.Store
+	if cfg.DatabaseURL != "" {
+		pg, err := postgres.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer pg.Close()
+		store = pg.AuthStore()
+	} else {
+		lite, err := openStore(ctx, newLogger(cfg, stderr), cfg.DatabasePath)
+		if err != nil {
+			return err
+		}
+		defer lite.Close()
+		store = db.AuthStore(lite)
 	}
-	defer store.Close()
 	f, err := os.Create(tokensPath)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	if err := auth.Seed(ctx, db.AuthStore(store), users, f); err != nil {
+	if err := auth.Seed(ctx, store, users, f); err != nil {
 		f.Close()
 		return err
 	}

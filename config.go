@@ -191,7 +191,7 @@ func parseConfig(name string, args []string, getenv func(string) string, output 
 		extra(fs)
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(output, "Usage: spaceauth [serve|init|users|backup|restore|version|healthcheck] [flags]\n\nEvery flag can also be set with the environment variable named beside it; flags win.\n\nFlags:\n")
+		fmt.Fprintf(output, "Usage: spaceauth [serve|init|users|backup|restore|copy|seed|version|healthcheck] [flags]\n\nEvery flag can also be set with the environment variable named beside it; flags win.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -45,6 +45,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = runBackup(ctx, rest, getenv, stdout, stderr)
 	case "restore":
 		err = runRestore(ctx, rest, getenv, stdout, stderr)
+	case "copy":
+		err = runCopy(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		err = runSeed(ctx, rest, getenv, stdout, stderr)
 	case "version":

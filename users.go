@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"spaceauth/auth"
-	"spaceauth/db"
 )
 
 const usersUsage = `Usage: spaceauth users COMMAND [flags]
@@ -55,12 +54,12 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	if command != "list" && strings.TrimSpace(email) == "" {
 		return fmt.Errorf("users %s: --email is required", command)
 	}
-	store, err := openExisting(ctx, cfg, stderr)
+	store, closeStore, err := openData(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	op := auth.New(newLogger(cfg, stderr), db.AuthStore(store), cfg.Auth).Operator()
+	defer closeStore()
+	op := auth.New(newLogger(cfg, stderr), store, cfg.Auth).Operator()
 
 	switch command {
 	case "create":

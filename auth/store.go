@@ -41,6 +41,9 @@ type Reader interface {
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	GetUserByID(ctx context.Context, id string) (User, error)
 	ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error)
+	CountRows(ctx context.Context) (int64, error)
+	ListSessionsAfter(ctx context.Context, arg ListSessionsAfterParams) ([]SessionRow, error)
+	ListAuditEventsAfter(ctx context.Context, arg ListAuditEventsAfterParams) ([]AuditEvent, error)
 }
 
 // Tx is the queries of a write transaction.
@@ -61,6 +64,9 @@ type Tx interface {
 	UpdateUser(ctx context.Context, arg UpdateUserParams) (User, error)
 	UpdateUserPasswordHash(ctx context.Context, arg UpdateUserPasswordHashParams) error
 	UpdateUserProfile(ctx context.Context, arg UpdateUserProfileParams) (User, error)
+	CopyUser(ctx context.Context, arg CopyUserParams) error
+	CopyAuditEvent(ctx context.Context, arg CopyAuditEventParams) error
+	ContinueAuditIDs(ctx context.Context) error
 }
 
 // User is an account. PasswordHash is empty where it was not read.
@@ -221,4 +227,36 @@ type UpdateUserProfileParams struct {
 	Name      string
 	UpdatedAt time.Time
 	ID        string
+}
+
+type ListSessionsAfterParams struct {
+	After string
+	Limit int64
+}
+
+type ListAuditEventsAfterParams struct {
+	After int64
+	Limit int64
+}
+
+type CopyUserParams struct {
+	ID           string
+	Email        string
+	Name         string
+	PasswordHash string
+	Role         string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	LastLoginAt  sql.NullTime
+}
+
+type CopyAuditEventParams struct {
+	ID        int64
+	Event     string
+	UserID    sql.NullString
+	ActorID   sql.NullString
+	Ip        string
+	UserAgent string
+	CreatedAt time.Time
 }

@@ -61,6 +61,29 @@ func (r reader) ListUsers(ctx context.Context, arg auth.ListUsersParams) ([]auth
 	return out, domainErr(err)
 }
 
+func (r reader) CountRows(ctx context.Context) (int64, error) {
+	v, err := r.q.CountRows(ctx)
+	return v, domainErr(err)
+}
+
+func (r reader) ListSessionsAfter(ctx context.Context, arg auth.ListSessionsAfterParams) ([]auth.SessionRow, error) {
+	rows, err := r.q.ListSessionsAfter(ctx, ListSessionsAfterParams(arg))
+	out := make([]auth.SessionRow, len(rows))
+	for i, row := range rows {
+		out[i] = auth.SessionRow(row)
+	}
+	return out, domainErr(err)
+}
+
+func (r reader) ListAuditEventsAfter(ctx context.Context, arg auth.ListAuditEventsAfterParams) ([]auth.AuditEvent, error) {
+	rows, err := r.q.ListAuditEventsAfter(ctx, ListAuditEventsAfterParams(arg))
+	out := make([]auth.AuditEvent, len(rows))
+	for i, row := range rows {
+		out[i] = auth.AuditEvent(row)
+	}
+	return out, domainErr(err)
+}
+
 func (t tx) CreateAuditEvent(ctx context.Context, arg auth.CreateAuditEventParams) error {
 	return domainErr(t.q.CreateAuditEvent(ctx, CreateAuditEventParams(arg)))
 }
@@ -126,4 +149,16 @@ func (t tx) UpdateUserPasswordHash(ctx context.Context, arg auth.UpdateUserPassw
 func (t tx) UpdateUserProfile(ctx context.Context, arg auth.UpdateUserProfileParams) (auth.User, error) {
 	row, err := t.q.UpdateUserProfile(ctx, UpdateUserProfileParams(arg))
 	return auth.User(row), domainErr(err)
+}
+
+func (t tx) CopyUser(ctx context.Context, arg auth.CopyUserParams) error {
+	return domainErr(t.q.CopyUser(ctx, CopyUserParams(arg)))
+}
+
+func (t tx) CopyAuditEvent(ctx context.Context, arg auth.CopyAuditEventParams) error {
+	return domainErr(t.q.CopyAuditEvent(ctx, CopyAuditEventParams(arg)))
+}
+
+func (t tx) ContinueAuditIDs(ctx context.Context) error {
+	return domainErr(t.q.ContinueAuditIDs(ctx))
 }

@@ -27,8 +27,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.authenticateTokenStmt, err = db.PrepareContext(ctx, authenticateToken); err != nil {
 		return nil, fmt.Errorf("error preparing query AuthenticateToken: %w", err)
 	}
+	if q.continueAuditIDsStmt, err = db.PrepareContext(ctx, continueAuditIDs); err != nil {
+		return nil, fmt.Errorf("error preparing query ContinueAuditIDs: %w", err)
+	}
+	if q.copyAuditEventStmt, err = db.PrepareContext(ctx, copyAuditEvent); err != nil {
+		return nil, fmt.Errorf("error preparing query CopyAuditEvent: %w", err)
+	}
+	if q.copyUserStmt, err = db.PrepareContext(ctx, copyUser); err != nil {
+		return nil, fmt.Errorf("error preparing query CopyUser: %w", err)
+	}
 	if q.countEnabledAdminsStmt, err = db.PrepareContext(ctx, countEnabledAdmins); err != nil {
 		return nil, fmt.Errorf("error preparing query CountEnabledAdmins: %w", err)
+	}
+	if q.countRowsStmt, err = db.PrepareContext(ctx, countRows); err != nil {
+		return nil, fmt.Errorf("error preparing query CountRows: %w", err)
 	}
 	if q.createAuditEventStmt, err = db.PrepareContext(ctx, createAuditEvent); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateAuditEvent: %w", err)
@@ -66,8 +78,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listAuditEventsStmt, err = db.PrepareContext(ctx, listAuditEvents); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAuditEvents: %w", err)
 	}
+	if q.listAuditEventsAfterStmt, err = db.PrepareContext(ctx, listAuditEventsAfter); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAuditEventsAfter: %w", err)
+	}
 	if q.listLiveSessionsStmt, err = db.PrepareContext(ctx, listLiveSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query ListLiveSessions: %w", err)
+	}
+	if q.listSessionsAfterStmt, err = db.PrepareContext(ctx, listSessionsAfter); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSessionsAfter: %w", err)
 	}
 	if q.listUsersStmt, err = db.PrepareContext(ctx, listUsers); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUsers: %w", err)
@@ -100,9 +118,29 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing authenticateTokenStmt: %w", cerr)
 		}
 	}
+	if q.continueAuditIDsStmt != nil {
+		if cerr := q.continueAuditIDsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing continueAuditIDsStmt: %w", cerr)
+		}
+	}
+	if q.copyAuditEventStmt != nil {
+		if cerr := q.copyAuditEventStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing copyAuditEventStmt: %w", cerr)
+		}
+	}
+	if q.copyUserStmt != nil {
+		if cerr := q.copyUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing copyUserStmt: %w", cerr)
+		}
+	}
 	if q.countEnabledAdminsStmt != nil {
 		if cerr := q.countEnabledAdminsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countEnabledAdminsStmt: %w", cerr)
+		}
+	}
+	if q.countRowsStmt != nil {
+		if cerr := q.countRowsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countRowsStmt: %w", cerr)
 		}
 	}
 	if q.createAuditEventStmt != nil {
@@ -165,9 +203,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listAuditEventsStmt: %w", cerr)
 		}
 	}
+	if q.listAuditEventsAfterStmt != nil {
+		if cerr := q.listAuditEventsAfterStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAuditEventsAfterStmt: %w", cerr)
+		}
+	}
 	if q.listLiveSessionsStmt != nil {
 		if cerr := q.listLiveSessionsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listLiveSessionsStmt: %w", cerr)
+		}
+	}
+	if q.listSessionsAfterStmt != nil {
+		if cerr := q.listSessionsAfterStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSessionsAfterStmt: %w", cerr)
 		}
 	}
 	if q.listUsersStmt != nil {
@@ -245,7 +293,11 @@ type Queries struct {
 	db                          DBTX
 	tx                          *sql.Tx
 	authenticateTokenStmt       *sql.Stmt
+	continueAuditIDsStmt        *sql.Stmt
+	copyAuditEventStmt          *sql.Stmt
+	copyUserStmt                *sql.Stmt
 	countEnabledAdminsStmt      *sql.Stmt
+	countRowsStmt               *sql.Stmt
 	createAuditEventStmt        *sql.Stmt
 	createSessionStmt           *sql.Stmt
 	createUserStmt              *sql.Stmt
@@ -258,7 +310,9 @@ type Queries struct {
 	getUserByEmailStmt          *sql.Stmt
 	getUserByIDStmt             *sql.Stmt
 	listAuditEventsStmt         *sql.Stmt
+	listAuditEventsAfterStmt    *sql.Stmt
 	listLiveSessionsStmt        *sql.Stmt
+	listSessionsAfterStmt       *sql.Stmt
 	listUsersStmt               *sql.Stmt
 	recordUserLoginStmt         *sql.Stmt
 	rehashUserPasswordStmt      *sql.Stmt
@@ -273,7 +327,11 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		db:                          tx,
 		tx:                          tx,
 		authenticateTokenStmt:       q.authenticateTokenStmt,
+		continueAuditIDsStmt:        q.continueAuditIDsStmt,
+		copyAuditEventStmt:          q.copyAuditEventStmt,
+		copyUserStmt:                q.copyUserStmt,
 		countEnabledAdminsStmt:      q.countEnabledAdminsStmt,
+		countRowsStmt:               q.countRowsStmt,
 		createAuditEventStmt:        q.createAuditEventStmt,
 		createSessionStmt:           q.createSessionStmt,
 		createUserStmt:              q.createUserStmt,
@@ -286,7 +344,9 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getUserByEmailStmt:          q.getUserByEmailStmt,
 		getUserByIDStmt:             q.getUserByIDStmt,
 		listAuditEventsStmt:         q.listAuditEventsStmt,
+		listAuditEventsAfterStmt:    q.listAuditEventsAfterStmt,
 		listLiveSessionsStmt:        q.listLiveSessionsStmt,
+		listSessionsAfterStmt:       q.listSessionsAfterStmt,
 		listUsersStmt:               q.listUsersStmt,
 		recordUserLoginStmt:         q.recordUserLoginStmt,
 		rehashUserPasswordStmt:      q.rehashUserPasswordStmt,
