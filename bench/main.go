@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"spaceauth/db/postgres/pgtest"
 )
 
 func main() {
@@ -41,8 +43,11 @@ func main() {
 	conns := flag.String("conns", "8,32", "comma-separated connection counts")
 	only := flag.String("scenarios", "me,login,register,mixed,healthz", "scenarios to run")
 	flag.StringVar(&serverEnv, "env", "", "comma-separated KEY=VALUE settings for the server, e.g. HASH_CONCURRENCY=2")
+	engines := flag.String("engine", "sqlite", "comma-separated engines: sqlite, postgres (a throwaway local cluster)")
 	flag.Parse()
-	if err := run(*users, *duration, *rounds, *conns, *only); err != nil {
+	defer pgtest.Stop()
+	if err := run(*users, *engines, *duration, *rounds, *conns, *only); err != nil {
+		pgtest.Stop()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -59,9 +64,10 @@ type result struct {
 	p50, p99            time.Duration
 	errors              int
 	cpuPerReq           time.Duration
+	dbCPUPerReq         time.Duration // PostgreSQL's processes, beside the server's
 }
 
-func run(userCounts string, duration time.Duration, rounds int, connList, only string) error {
+func run(userCounts, engines string, duration time.Duration, rounds int, connList, only string) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return errors.New("wrk is not installed: apt-get install -y wrk")
 	}
@@ -93,29 +99,46 @@ func run(userCounts string, duration time.Duration, rounds int, connList, only s
 	}
 	fmt.Printf("cold start to /readyz 200 on a new database (median of 5): %v; idle RSS %.1f MB\n\n", cold, idle)
 
-	for _, n := range strings.Split(userCounts, ",") {
-		if err := runSize(server, ceiling, work, strings.TrimSpace(n), duration, rounds, connList, only); err != nil {
-			return err
+	for _, engine := range strings.Split(engines, ",") {
+		for _, n := range strings.Split(userCounts, ",") {
+			if err := runSize(server, ceiling, work, strings.TrimSpace(engine), strings.TrimSpace(n), duration, rounds, connList, only); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func runSize(server, ceiling, work, users string, duration time.Duration, rounds int, connList, only string) error {
-	dir := filepath.Join(work, "users-"+users)
+func runSize(server, ceiling, work, engine, users string, duration time.Duration, rounds int, connList, only string) error {
+	dir := filepath.Join(work, engine+"-users-"+users)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	dbPath, tokens := filepath.Join(dir, "auth.db"), filepath.Join(dir, "tokens.txt")
+	database := []string{"DATABASE_PATH=" + dbPath}
+	dbPID := 0
+	switch engine {
+	case "sqlite":
+	case "postgres":
+		url, err := pgtest.CreateDatabase()
+		if err != nil {
+			return err
+		}
+		database, dbPID = []string{"DATABASE_URL=" + url}, pgtest.ServerPID()
+	default:
+		return fmt.Errorf("unknown engine %q", engine)
+	}
 	start := time.Now()
-	if out, err := exec.Command(server, "seed", "--users", users, "--tokens", tokens, "--database-path", dbPath, "--log-level", "warn").CombinedOutput(); err != nil {
+	seed := exec.Command(server, "seed", "--users", users, "--tokens", tokens, "--log-level", "warn")
+	seed.Env = append(os.Environ(), database...)
+	if out, err := seed.CombinedOutput(); err != nil {
 		return fmt.Errorf("seed: %v\n%s", err, out)
 	}
-	fmt.Printf("== %s users (seeded in %v)\n", users, time.Since(start).Round(time.Second))
+	fmt.Printf("== %s, %s users (seeded in %v)\n", engine, users, time.Since(start).Round(time.Second))
 
 	env := []string{"TOKENS=" + tokens, "USERS=" + users, "PASSWORD=benchmark passphrase"}
-	settings := append([]string{"IP_RATE_LIMIT=0"}, strings.FieldsFunc(serverEnv, func(r rune) bool { return r == ',' })...)
-	api, err := startProcess(server, []string{"--database-path", dbPath, "--host", "127.0.0.1", "--log-level", "error"}, settings...)
+	settings := append(append([]string{"IP_RATE_LIMIT=0"}, database...), strings.FieldsFunc(serverEnv, func(r rune) bool { return r == ',' })...)
+	api, err := startProcess(server, []string{"--host", "127.0.0.1", "--log-level", "error"}, settings...)
 	if err != nil {
 		return err
 	}
@@ -125,11 +148,19 @@ func runSize(server, ceiling, work, users string, duration time.Duration, rounds
 		return err
 	}
 	defer plain.stop()
-	selectOne, err := startProcess(ceiling, []string{"-mode", "select", "-db", dbPath})
-	if err != nil {
-		return err
+	ceilings := []struct {
+		name string
+		p    *process
+	}{{"ceiling:plain", plain}}
+	if engine == "sqlite" { // the select ceiling reads the SQLite file; on PostgreSQL compare the engines' tables
+		selectOne, err := startProcess(ceiling, []string{"-mode", "select", "-db", dbPath})
+		if err != nil {
+			return err
+		}
+		defer selectOne.stop()
+		ceilings = append(ceilings, ceilings[0])
+		ceilings[0].name, ceilings[0].p = "ceiling:select", selectOne
 	}
-	defer selectOne.stop()
 
 	scenarios := map[string]struct {
 		path, script, ceiling string
@@ -150,7 +181,7 @@ func runSize(server, ceiling, work, users string, duration time.Duration, rounds
 				if !ok {
 					return fmt.Errorf("unknown scenario %q", name)
 				}
-				res, err := measure(api, sc.path, sc.script, c, duration, env)
+				res, err := measure(api, dbPID, sc.path, sc.script, c, duration, env)
 				if err != nil {
 					return fmt.Errorf("%s: %w", name, err)
 				}
@@ -161,11 +192,8 @@ func runSize(server, ceiling, work, users string, duration time.Duration, rounds
 				results[k] = append(results[k], res)
 			}
 			// The ceilings run in the same round, beside the scenarios they bound.
-			for _, ce := range []struct {
-				name string
-				p    *process
-			}{{"ceiling:select", selectOne}, {"ceiling:plain", plain}} {
-				res, err := measure(ce.p, "/", "", c, duration, env)
+			for _, ce := range ceilings {
+				res, err := measure(ce.p, 0, "/", "", c, duration, env)
 				if err != nil {
 					return err
 				}
@@ -177,21 +205,25 @@ func runSize(server, ceiling, work, users string, duration time.Duration, rounds
 			}
 		}
 	}
-	fmt.Printf("%-16s %5s %10s %10s %9s %9s %7s %12s  %s\n", "scenario", "conns", "req/s", "ok/s", "p50", "p99", "errors", "CPU/req", "vs ceiling")
+	fmt.Printf("%-16s %5s %10s %10s %9s %9s %7s %12s %12s  %s\n", "scenario", "conns", "req/s", "ok/s", "p50", "p99", "errors", "CPU/req", "db CPU/req", "vs ceiling")
 	for _, k := range order {
 		m := medians(results[k])
 		vs := ""
 		if sc, ok := scenarios[k.scenario]; ok {
 			switch sc.ceiling {
 			case "select", "plain":
+				if _, ok := results[key{"ceiling:" + sc.ceiling, k.conns}]; !ok {
+					break
+				}
 				c := medians(results[key{"ceiling:" + sc.ceiling, k.conns}])
 				vs = fmt.Sprintf("req/s %.0f%% of %s; CPU/req %.2fx; p99 %v", 100*m.okPerSec/c.reqPerSec, sc.ceiling, float64(m.cpuPerReq)/float64(c.cpuPerReq), m.p99)
 			case "hash":
 				vs = fmt.Sprintf("ok/s %.0f%% of %.0f/s (CPUs / hash time)", 100*m.okPerSec/hashCeiling, hashCeiling)
 			}
 		}
-		fmt.Printf("%-16s %5s %10.0f %10.0f %9v %9v %7d %12v  %s\n", k.scenario, k.conns, m.reqPerSec, m.okPerSec,
-			m.p50.Round(10*time.Microsecond), m.p99.Round(10*time.Microsecond), m.errors, m.cpuPerReq.Round(time.Microsecond), vs)
+		fmt.Printf("%-16s %5s %10.0f %10.0f %9v %9v %7d %12v %12v  %s\n", k.scenario, k.conns, m.reqPerSec, m.okPerSec,
+			m.p50.Round(10*time.Microsecond), m.p99.Round(10*time.Microsecond), m.errors, m.cpuPerReq.Round(time.Microsecond),
+			m.dbCPUPerReq.Round(time.Microsecond), vs)
 	}
 	fmt.Printf("peak RSS of the server: %.1f MB\n\n", rssMB(api.pid, "VmHWM"))
 	return nil
@@ -208,12 +240,13 @@ func medians(rs []result) result {
 		return v[len(v)/2]
 	}
 	return result{
-		reqPerSec: pick(func(r result) float64 { return r.reqPerSec }),
-		okPerSec:  pick(func(r result) float64 { return r.okPerSec }),
-		p50:       time.Duration(pick(func(r result) float64 { return float64(r.p50) })),
-		p99:       time.Duration(pick(func(r result) float64 { return float64(r.p99) })),
-		errors:    int(pick(func(r result) float64 { return float64(r.errors) })),
-		cpuPerReq: time.Duration(pick(func(r result) float64 { return float64(r.cpuPerReq) })),
+		reqPerSec:   pick(func(r result) float64 { return r.reqPerSec }),
+		okPerSec:    pick(func(r result) float64 { return r.okPerSec }),
+		p50:         time.Duration(pick(func(r result) float64 { return float64(r.p50) })),
+		p99:         time.Duration(pick(func(r result) float64 { return float64(r.p99) })),
+		errors:      int(pick(func(r result) float64 { return float64(r.errors) })),
+		cpuPerReq:   time.Duration(pick(func(r result) float64 { return float64(r.cpuPerReq) })),
+		dbCPUPerReq: time.Duration(pick(func(r result) float64 { return float64(r.dbCPUPerReq) })),
 	}
 }
 
@@ -225,8 +258,9 @@ var (
 	sockRe   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
 )
 
-// measure runs wrk against p and reads the server's CPU time around it.
-func measure(p *process, path, script, conns string, duration time.Duration, env []string) (result, error) {
+// measure runs wrk against p and reads the server's CPU time around it,
+// and that of the database server dbPID and its children, if not 0.
+func measure(p *process, dbPID int, path, script, conns string, duration time.Duration, env []string) (result, error) {
 	args := []string{"--latency", "-t", "2", "-c", conns, "-d", duration.String()}
 	if script != "" {
 		args = append(args, "-s", filepath.Join("bench", "wrk", script))
@@ -236,6 +270,7 @@ func measure(p *process, path, script, conns string, duration time.Duration, env
 	if err != nil {
 		return result{}, err
 	}
+	dbBefore := treeCPU(dbPID)
 	cmd := exec.Command("wrk", args...)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
@@ -246,6 +281,7 @@ func measure(p *process, path, script, conns string, duration time.Duration, env
 	if err != nil {
 		return result{}, err
 	}
+	dbCPU := treeCPU(dbPID) - dbBefore
 	settle(p.pid)
 	var r result
 	text := string(out)
@@ -277,6 +313,7 @@ func measure(p *process, path, script, conns string, duration time.Duration, env
 	if requests > 0 {
 		r.okPerSec = r.reqPerSec * float64(requests-min(r.errors, requests)) / float64(requests)
 		r.cpuPerReq = (cpuAfter - cpuBefore) / time.Duration(requests)
+		r.dbCPUPerReq = dbCPU / time.Duration(requests)
 	}
 	return r, nil
 }
@@ -373,6 +410,32 @@ func settle(pid int) {
 			return
 		}
 	}
+}
+
+// treeCPU is the CPU time of process pid and its children (PostgreSQL's
+// backends), or 0 for pid 0. Backends that exited meanwhile are missed.
+func treeCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	total, _ := cpuTime(pid)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			cpu, _ := cpuTime(child)
+			total += cpu
+		}
+	}
+	return total
 }
 
 // cpuTime is a process's user+system CPU time from /proc/PID/stat.

@@ -120,27 +120,47 @@ func Database(t testing.TB) string {
 		}
 		t.Skipf("pgtest: %v", err)
 	}
+	url, err := CreateDatabase()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() { dropDatabase(url) })
+	return url
+}
+
+// CreateDatabase creates an empty database on the cluster, started on
+// first use, and returns its URL: for tools such as the benchmarks.
+func CreateDatabase() (string, error) {
 	startOnce.Do(start)
 	if cluster.err != nil {
-		t.Fatalf("pgtest: %v", cluster.err)
+		return "", cluster.err
 	}
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), databases.Add(1))
 	admin, err := sql.Open("pgx", dsn("postgres"))
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer admin.Close()
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("pgtest: create database: %v", err)
+		return "", fmt.Errorf("create database: %w", err)
 	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", dsn("postgres"))
-		if err == nil {
-			admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-			admin.Close()
-		}
-	})
-	return dsn(name)
+	return dsn(name), nil
+}
+
+func dropDatabase(url string) {
+	name := url[len("postgres://test@/"):strings.Index(url, "?")]
+	if admin, err := sql.Open("pgx", dsn("postgres")); err == nil {
+		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		admin.Close()
+	}
+}
+
+// ServerPID is the cluster's postmaster, whose children serve connections.
+func ServerPID() int {
+	if cluster.cmd == nil || cluster.cmd.Process == nil {
+		return 0
+	}
+	return cluster.cmd.Process.Pid
 }
 
 // dsn is the URL of database name on the cluster, over its unix socket.
