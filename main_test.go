@@ -147,7 +147,7 @@ func TestServeCreatesTheDatabaseServesAndStopsCleanly(t *testing.T) {
 		assert.Zero(t, info.Size(), "the WAL was checkpointed")
 	}
 	logs := s.logs.String()
-	for _, want := range []string{`"state":"created"`, `"schema_version":2`, `"msg":"listening"`, `"msg":"database closed"`} {
+	for _, want := range []string{`"state":"created"`, `"schema_version":3`, `"msg":"listening"`, `"msg":"database closed"`} {
 		assert.Contains(t, logs, want)
 	}
 
@@ -167,7 +167,7 @@ func TestInitIsIdempotentAndServeFollows(t *testing.T) {
 	for range 2 {
 		var out bytes.Buffer
 		require.NoError(t, run(t.Context(), []string{"spaceauth", "init", "--database-path", dbPath}, env(), nil, &out, io.Discard))
-		assert.Equal(t, dbPath+": schema version 2\n", out.String())
+		assert.Equal(t, dbPath+": schema version 3\n", out.String())
 	}
 	s := startServer(t, dbPath, env())
 	code, _ := s.call(t, "GET", "/readyz", "", "")
@@ -180,13 +180,13 @@ func TestInitDryRunChangesNothing(t *testing.T) {
 	dbPath := filepath.Join(dir, "auth.db")
 	var out bytes.Buffer
 	require.NoError(t, run(t.Context(), []string{"spaceauth", "init", "--dry-run", "--database-path", dbPath}, env(), nil, &out, io.Discard))
-	assert.Contains(t, out.String(), "does not exist; init would create it at schema version 2")
+	assert.Contains(t, out.String(), "does not exist; init would create it at schema version 3")
 	assert.NoDirExists(t, dir)
 
 	require.NoError(t, run(t.Context(), []string{"spaceauth", "init", "--database-path", dbPath}, env(), nil, io.Discard, io.Discard))
 	out.Reset()
 	require.NoError(t, run(t.Context(), []string{"spaceauth", "init", "--dry-run", "--database-path", dbPath}, env(), nil, &out, io.Discard))
-	assert.Equal(t, dbPath+": schema version 2, target 2\nno upgrade steps to apply\n", out.String())
+	assert.Equal(t, dbPath+": schema version 3, target 3\nno upgrade steps to apply\n", out.String())
 }
 
 func TestStartupRefusesBadDatabasePaths(t *testing.T) {
@@ -287,23 +287,23 @@ func TestInitUpgradesAnOlderDatabase(t *testing.T) {
 	t.Parallel()
 	dbPath := filepath.Join(t.TempDir(), "auth.db")
 	require.NoError(t, run(t.Context(), []string{"spaceauth", "init", "--database-path", dbPath}, env(), nil, io.Discard, io.Discard))
-	// Turn it back into a version 1 database: the column step 0002 adds, gone.
+	// Turn it back into a version 1 database: what steps 0002 and 0003 add, gone.
 	conn, err := sql.Open("sqlite3", "file:"+dbPath)
 	require.NoError(t, err)
-	_, err = conn.Exec("ALTER TABLE users DROP COLUMN last_login_at; PRAGMA user_version = 1")
+	_, err = conn.Exec("ALTER TABLE users DROP COLUMN last_login_at; DROP TABLE login_failures; DROP TABLE service_keys; PRAGMA user_version = 1")
 	require.NoError(t, err)
 	require.NoError(t, conn.Close())
 
 	var out bytes.Buffer
 	require.NoError(t, run(t.Context(), []string{"spaceauth", "init", "--dry-run", "--database-path", dbPath}, env(), nil, &out, io.Discard))
-	assert.Equal(t, dbPath+": schema version 1, target 2\nwould apply 0002_users_last_login_at.sql (to version 2)\n", out.String())
+	assert.Equal(t, dbPath+": schema version 1, target 3\nwould apply 0002_users_last_login_at.sql (to version 2)\nwould apply 0003_login_failures.sql (to version 3)\n", out.String())
 
 	out.Reset()
 	logs := &syncBuffer{addrs: make(chan string, 1)}
 	require.NoError(t, run(t.Context(), []string{"spaceauth", "init", "--database-path", dbPath}, env(), nil, &out, logs))
-	assert.Equal(t, dbPath+": schema version 2\n", out.String())
+	assert.Equal(t, dbPath+": schema version 3\n", out.String())
 	assert.Contains(t, logs.String(), "0002_users_last_login_at.sql")
-	copies, err := filepath.Glob(dbPath + ".pre-v2-*")
+	copies, err := filepath.Glob(dbPath + ".pre-v3-*")
 	require.NoError(t, err)
 	assert.Len(t, copies, 1, "a copy was taken before upgrading, and the log says where")
 	assert.Contains(t, logs.String(), copies[0])

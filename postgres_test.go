@@ -162,3 +162,28 @@ func TestCopyRoundTripsEveryRow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, out, "after@example.com")
 }
+
+// TestFailedLoginsAcrossReplicasTripTheBackoff: guesses spread over two
+// replicas are counted as on one, and a device token from one replica is
+// known to the other.
+func TestFailedLoginsAcrossReplicasTripTheBackoff(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Database(t)
+	a, b := startProcess(t, []string{"DATABASE_URL=" + url}), startProcess(t, []string{"DATABASE_URL=" + url})
+	require.Equal(t, http.StatusCreated, a.post(t, "/auth/register", credentials))
+	code, login := replicaCall(t, a, "POST", "/auth/login", "", credentials)
+	require.Equal(t, http.StatusOK, code)
+	device := login["device_token"].(string)
+
+	wrong := `{"email":"keep@example.com","password":"not the passphrase"}`
+	for i, p := range []*process{a, b, a, b, a} { // the five free failures, spread
+		code, _ := replicaCall(t, p, "POST", "/auth/login", "", wrong)
+		require.Equal(t, http.StatusUnauthorized, code, "guess %d", i)
+	}
+	code, _ = replicaCall(t, b, "POST", "/auth/login", "", wrong)
+	assert.Equal(t, http.StatusTooManyRequests, code, "the sixth guess waits, on either replica")
+	code, _ = replicaCall(t, b, "POST", "/auth/login", "", fmt.Sprintf(`{"email":"keep@example.com","password":"a long enough passphrase","device_token":%q}`, device))
+	assert.Equal(t, http.StatusOK, code, "the owner's device from A gets in on B")
+	a.stop(t)
+	b.stop(t)
+}

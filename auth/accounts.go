@@ -153,7 +153,11 @@ func (s *Service) LogIn(ctx context.Context, l Login, by Actor) (NewSession, err
 	hash := s.hasher.dummyHash()
 	if found {
 		attempt.account, hash = "u:"+u.ID, u.PasswordHash
-		if device := s.throttle.device(l.DeviceToken, u.ID); device != "" {
+		device, err := s.throttle.device(ctx, l.DeviceToken, u.ID)
+		if err != nil {
+			return NewSession{}, err
+		}
+		if device != "" {
 			attempt.client, attempt.known = "d:"+device, true
 		}
 	}
@@ -169,6 +173,10 @@ func (s *Service) LogIn(ctx context.Context, l Login, by Actor) (NewSession, err
 	}
 	if u.Disabled {
 		return NewSession{}, errDisabled
+	}
+	device, err := s.throttle.deviceToken(ctx, u.ID)
+	if err != nil {
+		return NewSession{}, err
 	}
 	newHash := ""
 	if rehash {
@@ -200,9 +208,7 @@ func (s *Service) LogIn(ctx context.Context, l Login, by Actor) (NewSession, err
 	if err != nil {
 		return NewSession{}, err
 	}
-	return NewSession{
-		Token: token, Lifetime: s.cfg.SessionTTL, ExpiresAt: expires, DeviceToken: s.throttle.deviceToken(u.ID), User: u,
-	}, nil
+	return NewSession{Token: token, Lifetime: s.cfg.SessionTTL, ExpiresAt: expires, DeviceToken: device, User: u}, nil
 }
 
 // LogOut ends the caller's session.

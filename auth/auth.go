@@ -76,7 +76,7 @@ func New(logger *slog.Logger, store Store, cfg Config) *Service {
 		cfg:      cfg,
 		now:      func() time.Time { return cfg.Now().UTC() },
 		hasher:   newHasher(cfg.Argon2, cfg.HashSlots, cfg.HashQueue),
-		throttle: newLoginThrottle(),
+		throttle: newLoginThrottle(store),
 		touches:  newTouches(store),
 	}
 }
@@ -139,8 +139,8 @@ func (s *Service) logPrune(ctx context.Context) {
 }
 
 // Prune writes the pending session uses, so the idle timeout is judged on
-// current times, then deletes sessions past their lifetime or idle timeout
-// and audit events older than the retention period.
+// current times, then deletes sessions past their lifetime or idle timeout,
+// audit events older than the retention period and decayed throttle records.
 func (s *Service) Prune(ctx context.Context) (sessions, events int64, err error) {
 	if err := s.touches.flush(ctx); err != nil {
 		return 0, 0, fmt.Errorf("write session uses before pruning: %w", err)
@@ -150,7 +150,10 @@ func (s *Service) Prune(ctx context.Context) (sessions, events int64, err error)
 		if sessions, err = q.DeleteDeadSessions(ctx, DeleteDeadSessionsParams{Now: at, IdleSince: at.Add(-s.cfg.SessionIdleTimeout)}); err != nil {
 			return err
 		}
-		events, err = q.DeleteAuditEventsBefore(ctx, at.Add(-s.cfg.AuditRetention))
+		if events, err = q.DeleteAuditEventsBefore(ctx, at.Add(-s.cfg.AuditRetention)); err != nil {
+			return err
+		}
+		_, err = q.DeleteExpiredLoginFailures(ctx, at)
 		return err
 	})
 	return sessions, events, err

@@ -292,7 +292,10 @@ type passwordAttempt struct {
 // before hashing, failures padded to the legacy floor, and a bad stored
 // hash logged and failed.
 func (s *Service) verifyPassword(ctx context.Context, a passwordAttempt, password, encoded string) (ok, rehash bool, err error) {
-	check, wait := s.throttle.begin(a.account, a.client, a.known, s.now())
+	check, wait, err := s.throttle.begin(ctx, a.account, a.client, a.known, s.now())
+	if err != nil {
+		return false, false, err
+	}
 	if wait > 0 {
 		return false, false, RetryLater(CodeTooManyRequests, wait, "too many failed password attempts; wait before trying again")
 	}
@@ -303,11 +306,15 @@ func (s *Service) verifyPassword(ctx context.Context, a passwordAttempt, passwor
 		ok, err = false, nil
 	}
 	if err != nil {
-		check.cancel()
+		if err := check.cancel(ctx); err != nil {
+			s.logger.Warn("could not take back a password check that did not run", "err", err)
+		}
 		return false, false, err
 	}
 	if ok {
-		check.succeeded()
+		if err := check.succeeded(ctx); err != nil {
+			s.logger.Warn("could not clear the failed-password record after a success", "err", err)
+		}
 		return true, rehash, nil
 	}
 	if s.cfg.EqualizeFailures {

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -101,4 +102,34 @@ func TestFailedChecksLastAtLeastTheLegacyFloor(t *testing.T) {
 	start := time.Now()
 	assert.NoError(t, logIn(s, "198.51.100.7", "modern@example.com", strongPassword))
 	t.Logf("legacy floor %v; a right password took %v", floor, time.Since(start))
+}
+
+// TestDecayedThrottleRecordsArePruned: a flood of one-off guesses at random
+// emails leaves no rows behind once they have decayed, while an account
+// under steady attack keeps its record.
+func TestDecayedThrottleRecordsArePruned(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	s, store := newTestService(t, func(c *auth.Config) { c.Now = clock })
+	register(t, s, "target@example.com")
+	for i := range 200 {
+		require.Equal(t, auth.ErrBadCredentials, logIn(s, "203.0.113.66", fmt.Sprintf("nobody%d@example.com", i), "guess"))
+	}
+	for range 5 {
+		require.Equal(t, auth.ErrBadCredentials, logIn(s, "198.51.100.9", "target@example.com", "guess"))
+	}
+	rows := func() (n int) {
+		require.NoError(t, store.QueryRow("SELECT count(*) FROM login_failures").Scan(&n))
+		return n
+	}
+	require.Equal(t, 2*201, rows(), "per client and per account, for each email")
+
+	advance(15 * time.Minute) // one failure has decayed; five have not
+	_, _, err := s.Prune(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 2, rows(), "only the target's records are left")
+	assert.Equal(t, codeOf(logIn(s, "198.51.100.9", "target@example.com", "guess")), auth.CodeUnauthorized, "4.5 failures left: a free try")
 }

@@ -44,6 +44,8 @@ type Reader interface {
 	CountRows(ctx context.Context) (int64, error)
 	ListSessionsAfter(ctx context.Context, arg ListSessionsAfterParams) ([]SessionRow, error)
 	ListAuditEventsAfter(ctx context.Context, arg ListAuditEventsAfterParams) ([]AuditEvent, error)
+	GetLoginFailure(ctx context.Context, key string) (LoginFailure, error)
+	GetServiceKey(ctx context.Context, name string) ([]byte, error)
 }
 
 // Tx is the queries of a write transaction.
@@ -67,6 +69,10 @@ type Tx interface {
 	CopyUser(ctx context.Context, arg CopyUserParams) error
 	CopyAuditEvent(ctx context.Context, arg CopyAuditEventParams) error
 	ContinueAuditIDs(ctx context.Context) error
+	PutLoginFailure(ctx context.Context, arg PutLoginFailureParams) error
+	DeleteLoginFailure(ctx context.Context, key string) error
+	DeleteExpiredLoginFailures(ctx context.Context, now time.Time) (int64, error)
+	CreateServiceKey(ctx context.Context, arg CreateServiceKeyParams) error
 }
 
 // User is an account. PasswordHash is empty where it was not read.
@@ -259,4 +265,24 @@ type CopyAuditEventParams struct {
 	Ip        string
 	UserAgent string
 	CreatedAt time.Time
+}
+
+// LoginFailure is one of the login throttle's records.
+type LoginFailure struct {
+	Key       string
+	Score     float64
+	At        time.Time
+	ExpiresAt time.Time
+}
+
+type PutLoginFailureParams struct {
+	Key       string
+	Score     float64
+	At        time.Time
+	ExpiresAt time.Time
+}
+
+type CreateServiceKeyParams struct {
+	Name   string
+	Secret []byte
 }

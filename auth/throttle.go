@@ -1,13 +1,14 @@
 package auth
 
 import (
-	"cmp"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"math"
-	"slices"
 	"sync"
 	"time"
 )
@@ -26,10 +27,6 @@ const (
 	// account across all networks (NIST SP 800-63B allows at most 100);
 	// beyond it, only known devices may try.
 	accountFailureCap = 100
-	// maxThrottleBytes bounds the throttle's memory; entryOverhead is an
-	// entry's estimated cost beyond its key.
-	maxThrottleBytes = 32 << 20
-	entryOverhead    = 96
 )
 
 // loginThrottle slows password guessing without letting a stranger lock
@@ -45,18 +42,19 @@ const (
 //
 // Failures decay (one per failureDecay); a success clears its client's
 // record. Accounts that do not exist are counted by email, the same way,
-// so the throttle reveals nothing. It lives in memory, bounded by
-// maxThrottleBytes: a restart forgives, and device tokens are signed with a
-// per-process key, so a restart makes every client unknown again.
+// so the throttle reveals nothing. The records live in the database, read
+// and written in one transaction per check, so replicas throttle as one and
+// a restart forgives nothing; pruning deletes the fully decayed ones. The
+// key that signs device tokens is kept there too, so a device is known to
+// every replica.
 type loginThrottle struct {
-	deviceKey []byte
+	store Store
 
-	mu        sync.Mutex
-	entries   map[string]*failures
-	bytes     int
-	maxBytes  int
-	lastSweep time.Time
+	keyMu     sync.Mutex
+	deviceKey []byte // loaded on first use
 }
+
+func newLoginThrottle(store Store) *loginThrottle { return &loginThrottle{store: store} }
 
 // failures is a decaying count: score as of at, the last failure.
 type failures struct {
@@ -89,12 +87,6 @@ func (f *failures) accountWait(now time.Time) time.Duration {
 	return 0
 }
 
-func newLoginThrottle() *loginThrottle {
-	key := make([]byte, 32)
-	rand.Read(key)
-	return &loginThrottle{deviceKey: key, entries: map[string]*failures{}, maxBytes: maxThrottleBytes}
-}
-
 // passwordCheck is one attempt, counted as a failure until succeeded or
 // cancel says otherwise.
 type passwordCheck struct {
@@ -104,124 +96,166 @@ type passwordCheck struct {
 
 // begin counts an attempt on account by client, or says how long to wait.
 // A known client (a device or a session) is not held to the account's cap.
-func (t *loginThrottle) begin(account, client string, known bool, now time.Time) (passwordCheck, time.Duration) {
-	c := passwordCheck{t: t, client: "c\x00" + account + "\x00" + client}
+func (t *loginThrottle) begin(ctx context.Context, account, client string, known bool, now time.Time) (c passwordCheck, wait time.Duration, err error) {
+	c = passwordCheck{t: t, client: recordKey("c", account, client)}
 	if !known {
-		c.total = "a\x00" + account
+		c.total = recordKey("a", account)
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var wait time.Duration
-	if f := t.entries[c.client]; f != nil {
-		wait = f.wait(now)
+	err = t.store.InTx(ctx, func(q Tx) error {
+		byClient, err := loadFailures(ctx, q, c.client)
+		if err != nil {
+			return err
+		}
+		wait = byClient.wait(now)
+		var total failures
+		if c.total != "" {
+			if total, err = loadFailures(ctx, q, c.total); err != nil {
+				return err
+			}
+			wait = max(wait, total.accountWait(now))
+		}
+		if wait > 0 {
+			return nil
+		}
+		if err := saveFailures(ctx, q, c.client, byClient.plusOne(now)); err != nil || c.total == "" {
+			return err
+		}
+		return saveFailures(ctx, q, c.total, total.plusOne(now))
+	})
+	if err != nil || wait > 0 {
+		return passwordCheck{}, wait, err
 	}
-	if f := t.entries[c.total]; f != nil && c.total != "" {
-		wait = max(wait, f.accountWait(now))
-	}
-	if wait > 0 {
-		return passwordCheck{}, wait
-	}
-	t.add(c.client, now)
-	if c.total != "" {
-		t.add(c.total, now)
-	}
-	return c, 0
+	return c, 0, nil
 }
 
 // succeeded clears the client's record and takes the attempt back from
 // the account's.
-func (c passwordCheck) succeeded() {
-	c.t.mu.Lock()
-	defer c.t.mu.Unlock()
-	c.t.remove(c.client)
-	c.t.undo(c.total)
+func (c passwordCheck) succeeded(ctx context.Context) error {
+	return c.t.store.InTx(context.WithoutCancel(ctx), func(q Tx) error {
+		if err := q.DeleteLoginFailure(ctx, c.client); err != nil {
+			return err
+		}
+		return undoFailure(ctx, q, c.total)
+	})
 }
 
 // cancel takes the attempt back: the password was never checked.
-func (c passwordCheck) cancel() {
-	c.t.mu.Lock()
-	defer c.t.mu.Unlock()
-	c.t.undo(c.client)
-	c.t.undo(c.total)
-}
-
-func (t *loginThrottle) add(key string, now time.Time) {
-	f := t.entries[key]
-	if f == nil {
-		t.makeRoom(len(key)+entryOverhead, now)
-		f = &failures{}
-		t.entries[key] = f
-		t.bytes += len(key) + entryOverhead
-	}
-	f.score = f.current(now) + 1
-	f.at = now
-}
-
-func (t *loginThrottle) undo(key string) {
-	if f := t.entries[key]; f != nil {
-		f.score = max(0, f.score-1)
-	}
-}
-
-func (t *loginThrottle) remove(key string) {
-	if _, ok := t.entries[key]; ok {
-		delete(t.entries, key)
-		t.bytes -= len(key) + entryOverhead
-	}
-}
-
-// makeRoom forgets fully decayed records every minute and, when need more
-// bytes would pass the bound, the quarter of records with the fewest
-// failures: a flood of one-off guesses at random emails cannot push out
-// the record of an account under real attack.
-func (t *loginThrottle) makeRoom(need int, now time.Time) {
-	if now.Sub(t.lastSweep) > time.Minute {
-		for k, f := range t.entries {
-			if f.current(now) == 0 {
-				t.remove(k)
-			}
+func (c passwordCheck) cancel(ctx context.Context) error {
+	return c.t.store.InTx(context.WithoutCancel(ctx), func(q Tx) error {
+		if err := undoFailure(ctx, q, c.client); err != nil {
+			return err
 		}
-		t.lastSweep = now
-	}
-	if t.bytes+need <= t.maxBytes {
-		return
-	}
-	keys := make([]string, 0, len(t.entries))
-	for k := range t.entries {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(t.entries[a].current(now), t.entries[b].current(now)) })
-	for _, k := range keys[:max(1, len(keys)/4)] {
-		t.remove(k)
-	}
+		return undoFailure(ctx, q, c.total)
+	})
 }
+
+// recordKey names a record by the SHA-256 of its parts: fixed length, any
+// bytes in an email welcome, and no plain address kept for a failed guess.
+func recordKey(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (f failures) plusOne(now time.Time) failures {
+	return failures{score: f.current(now) + 1, at: now}
+}
+
+func loadFailures(ctx context.Context, q Tx, key string) (failures, error) {
+	row, err := q.GetLoginFailure(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return failures{}, nil
+	}
+	return failures{score: row.Score, at: row.At}, err
+}
+
+// saveFailures stores f under key; the row is dead once f has decayed.
+func saveFailures(ctx context.Context, q Tx, key string, f failures) error {
+	if f.score <= 0 {
+		return q.DeleteLoginFailure(ctx, key)
+	}
+	return q.PutLoginFailure(ctx, PutLoginFailureParams{
+		Key: key, Score: f.score, At: f.at, ExpiresAt: f.at.Add(time.Duration(f.score * float64(failureDecay))),
+	})
+}
+
+func undoFailure(ctx context.Context, q Tx, key string) error {
+	if key == "" {
+		return nil
+	}
+	f, err := loadFailures(ctx, q, key)
+	if err != nil || f.score == 0 {
+		return err
+	}
+	f.score = max(0, f.score-1)
+	return saveFailures(ctx, q, key, f)
+}
+
+// key returns the key that signs device tokens: made by the first replica
+// to need it, read by the others.
+func (t *loginThrottle) key(ctx context.Context) ([]byte, error) {
+	t.keyMu.Lock()
+	defer t.keyMu.Unlock()
+	if t.deviceKey != nil {
+		return t.deviceKey, nil
+	}
+	fresh := make([]byte, 32)
+	rand.Read(fresh)
+	var key []byte
+	err := t.store.InTx(ctx, func(q Tx) error {
+		if err := q.CreateServiceKey(ctx, CreateServiceKeyParams{Name: deviceKeyName, Secret: fresh}); err != nil {
+			return err
+		}
+		var err error
+		key, err = q.GetServiceKey(ctx, deviceKeyName)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.deviceKey = key
+	return key, nil
+}
+
+const deviceKeyName = "device-tokens"
 
 const deviceNonceLen = 16
 
 // deviceToken is given to a client at each login: it names a device of
 // userID for the throttle, and is signed, so it cannot be made up.
-func (t *loginThrottle) deviceToken(userID string) string {
+func (t *loginThrottle) deviceToken(ctx context.Context, userID string) (string, error) {
+	key, err := t.key(ctx)
+	if err != nil {
+		return "", err
+	}
 	nonce := make([]byte, deviceNonceLen)
 	rand.Read(nonce)
-	return base64.RawURLEncoding.EncodeToString(append(nonce, t.deviceMAC(userID, nonce)...))
+	return base64.RawURLEncoding.EncodeToString(append(nonce, deviceMAC(key, userID, nonce)...)), nil
 }
 
 // device is the id of the device token names for userID, or "" when the
-// token is not one this process gave to that user.
-func (t *loginThrottle) device(token, userID string) string {
+// token is not one this service gave to that user.
+func (t *loginThrottle) device(ctx context.Context, token, userID string) (string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(raw) != deviceNonceLen+sha256.Size/2 {
-		return ""
+		return "", nil
+	}
+	key, err := t.key(ctx)
+	if err != nil {
+		return "", err
 	}
 	nonce, mac := raw[:deviceNonceLen], raw[deviceNonceLen:]
-	if !hmac.Equal(mac, t.deviceMAC(userID, nonce)) {
-		return ""
+	if !hmac.Equal(mac, deviceMAC(key, userID, nonce)) {
+		return "", nil
 	}
-	return base64.RawURLEncoding.EncodeToString(nonce)
+	return base64.RawURLEncoding.EncodeToString(nonce), nil
 }
 
-func (t *loginThrottle) deviceMAC(userID string, nonce []byte) []byte {
-	m := hmac.New(sha256.New, t.deviceKey)
+func deviceMAC(key []byte, userID string, nonce []byte) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(userID))
 	m.Write([]byte{0})
 	m.Write(nonce)

@@ -19,6 +19,18 @@ type AuditEvent struct {
 	CreatedAt time.Time
 }
 
+type LoginFailure struct {
+	Key       string
+	Score     float64
+	At        time.Time
+	ExpiresAt time.Time
+}
+
+type ServiceKey struct {
+	Name   string
+	Secret []byte
+}
+
 type Session struct {
 	ID         string
 	UserID     string

@@ -146,7 +146,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	assert.JSONEq(t, `{"status":"ok"}`, w.Body.String())
 	w = api.do(request{method: "GET", path: "/readyz"})
 	assert.Equal(t, http.StatusOK, w.Code)
-	assert.JSONEq(t, `{"status":"ready","schema_version":2}`, w.Body.String())
+	assert.JSONEq(t, `{"status":"ready","schema_version":3}`, w.Body.String())
 
 	require.NoError(t, api.closeStore())
 	w = api.do(request{method: "GET", path: "/readyz"})

@@ -84,6 +84,16 @@ func (r reader) ListAuditEventsAfter(ctx context.Context, arg auth.ListAuditEven
 	return out, domainErr(err)
 }
 
+func (r reader) GetLoginFailure(ctx context.Context, key string) (auth.LoginFailure, error) {
+	row, err := r.q.GetLoginFailure(ctx, key)
+	return auth.LoginFailure(row), domainErr(err)
+}
+
+func (r reader) GetServiceKey(ctx context.Context, name string) ([]byte, error) {
+	v, err := r.q.GetServiceKey(ctx, name)
+	return v, domainErr(err)
+}
+
 func (t tx) CreateAuditEvent(ctx context.Context, arg auth.CreateAuditEventParams) error {
 	return domainErr(t.q.CreateAuditEvent(ctx, CreateAuditEventParams(arg)))
 }
@@ -161,4 +171,21 @@ func (t tx) CopyAuditEvent(ctx context.Context, arg auth.CopyAuditEventParams) e
 
 func (t tx) ContinueAuditIDs(ctx context.Context) error {
 	return domainErr(t.q.ContinueAuditIDs(ctx))
+}
+
+func (t tx) PutLoginFailure(ctx context.Context, arg auth.PutLoginFailureParams) error {
+	return domainErr(t.q.PutLoginFailure(ctx, PutLoginFailureParams(arg)))
+}
+
+func (t tx) DeleteLoginFailure(ctx context.Context, key string) error {
+	return domainErr(t.q.DeleteLoginFailure(ctx, key))
+}
+
+func (t tx) DeleteExpiredLoginFailures(ctx context.Context, now time.Time) (int64, error) {
+	v, err := t.q.DeleteExpiredLoginFailures(ctx, now)
+	return v, domainErr(err)
+}
+
+func (t tx) CreateServiceKey(ctx context.Context, arg auth.CreateServiceKeyParams) error {
+	return domainErr(t.q.CreateServiceKey(ctx, CreateServiceKeyParams(arg)))
 }

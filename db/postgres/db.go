@@ -45,6 +45,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createAuditEventStmt, err = db.PrepareContext(ctx, createAuditEvent); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateAuditEvent: %w", err)
 	}
+	if q.createServiceKeyStmt, err = db.PrepareContext(ctx, createServiceKey); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateServiceKey: %w", err)
+	}
 	if q.createSessionStmt, err = db.PrepareContext(ctx, createSession); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateSession: %w", err)
 	}
@@ -57,6 +60,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteDeadSessionsStmt, err = db.PrepareContext(ctx, deleteDeadSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteDeadSessions: %w", err)
 	}
+	if q.deleteExpiredLoginFailuresStmt, err = db.PrepareContext(ctx, deleteExpiredLoginFailures); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteExpiredLoginFailures: %w", err)
+	}
+	if q.deleteLoginFailureStmt, err = db.PrepareContext(ctx, deleteLoginFailure); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteLoginFailure: %w", err)
+	}
 	if q.deleteOtherUserSessionsStmt, err = db.PrepareContext(ctx, deleteOtherUserSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteOtherUserSessions: %w", err)
 	}
@@ -68,6 +77,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.deleteUserSessionsStmt, err = db.PrepareContext(ctx, deleteUserSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteUserSessions: %w", err)
+	}
+	if q.getLoginFailureStmt, err = db.PrepareContext(ctx, getLoginFailure); err != nil {
+		return nil, fmt.Errorf("error preparing query GetLoginFailure: %w", err)
+	}
+	if q.getServiceKeyStmt, err = db.PrepareContext(ctx, getServiceKey); err != nil {
+		return nil, fmt.Errorf("error preparing query GetServiceKey: %w", err)
 	}
 	if q.getUserByEmailStmt, err = db.PrepareContext(ctx, getUserByEmail); err != nil {
 		return nil, fmt.Errorf("error preparing query GetUserByEmail: %w", err)
@@ -89,6 +104,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listUsersStmt, err = db.PrepareContext(ctx, listUsers); err != nil {
 		return nil, fmt.Errorf("error preparing query ListUsers: %w", err)
+	}
+	if q.putLoginFailureStmt, err = db.PrepareContext(ctx, putLoginFailure); err != nil {
+		return nil, fmt.Errorf("error preparing query PutLoginFailure: %w", err)
 	}
 	if q.recordUserLoginStmt, err = db.PrepareContext(ctx, recordUserLogin); err != nil {
 		return nil, fmt.Errorf("error preparing query RecordUserLogin: %w", err)
@@ -148,6 +166,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing createAuditEventStmt: %w", cerr)
 		}
 	}
+	if q.createServiceKeyStmt != nil {
+		if cerr := q.createServiceKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createServiceKeyStmt: %w", cerr)
+		}
+	}
 	if q.createSessionStmt != nil {
 		if cerr := q.createSessionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createSessionStmt: %w", cerr)
@@ -168,6 +191,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deleteDeadSessionsStmt: %w", cerr)
 		}
 	}
+	if q.deleteExpiredLoginFailuresStmt != nil {
+		if cerr := q.deleteExpiredLoginFailuresStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteExpiredLoginFailuresStmt: %w", cerr)
+		}
+	}
+	if q.deleteLoginFailureStmt != nil {
+		if cerr := q.deleteLoginFailureStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteLoginFailureStmt: %w", cerr)
+		}
+	}
 	if q.deleteOtherUserSessionsStmt != nil {
 		if cerr := q.deleteOtherUserSessionsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteOtherUserSessionsStmt: %w", cerr)
@@ -186,6 +219,16 @@ func (q *Queries) Close() error {
 	if q.deleteUserSessionsStmt != nil {
 		if cerr := q.deleteUserSessionsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteUserSessionsStmt: %w", cerr)
+		}
+	}
+	if q.getLoginFailureStmt != nil {
+		if cerr := q.getLoginFailureStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getLoginFailureStmt: %w", cerr)
+		}
+	}
+	if q.getServiceKeyStmt != nil {
+		if cerr := q.getServiceKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getServiceKeyStmt: %w", cerr)
 		}
 	}
 	if q.getUserByEmailStmt != nil {
@@ -221,6 +264,11 @@ func (q *Queries) Close() error {
 	if q.listUsersStmt != nil {
 		if cerr := q.listUsersStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listUsersStmt: %w", cerr)
+		}
+	}
+	if q.putLoginFailureStmt != nil {
+		if cerr := q.putLoginFailureStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing putLoginFailureStmt: %w", cerr)
 		}
 	}
 	if q.recordUserLoginStmt != nil {
@@ -290,69 +338,81 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 }
 
 type Queries struct {
-	db                          DBTX
-	tx                          *sql.Tx
-	authenticateTokenStmt       *sql.Stmt
-	continueAuditIDsStmt        *sql.Stmt
-	copyAuditEventStmt          *sql.Stmt
-	copyUserStmt                *sql.Stmt
-	countEnabledAdminsStmt      *sql.Stmt
-	countRowsStmt               *sql.Stmt
-	createAuditEventStmt        *sql.Stmt
-	createSessionStmt           *sql.Stmt
-	createUserStmt              *sql.Stmt
-	deleteAuditEventsBeforeStmt *sql.Stmt
-	deleteDeadSessionsStmt      *sql.Stmt
-	deleteOtherUserSessionsStmt *sql.Stmt
-	deleteSessionStmt           *sql.Stmt
-	deleteUserStmt              *sql.Stmt
-	deleteUserSessionsStmt      *sql.Stmt
-	getUserByEmailStmt          *sql.Stmt
-	getUserByIDStmt             *sql.Stmt
-	listAuditEventsStmt         *sql.Stmt
-	listAuditEventsAfterStmt    *sql.Stmt
-	listLiveSessionsStmt        *sql.Stmt
-	listSessionsAfterStmt       *sql.Stmt
-	listUsersStmt               *sql.Stmt
-	recordUserLoginStmt         *sql.Stmt
-	rehashUserPasswordStmt      *sql.Stmt
-	touchSessionStmt            *sql.Stmt
-	updateUserStmt              *sql.Stmt
-	updateUserPasswordHashStmt  *sql.Stmt
-	updateUserProfileStmt       *sql.Stmt
+	db                             DBTX
+	tx                             *sql.Tx
+	authenticateTokenStmt          *sql.Stmt
+	continueAuditIDsStmt           *sql.Stmt
+	copyAuditEventStmt             *sql.Stmt
+	copyUserStmt                   *sql.Stmt
+	countEnabledAdminsStmt         *sql.Stmt
+	countRowsStmt                  *sql.Stmt
+	createAuditEventStmt           *sql.Stmt
+	createServiceKeyStmt           *sql.Stmt
+	createSessionStmt              *sql.Stmt
+	createUserStmt                 *sql.Stmt
+	deleteAuditEventsBeforeStmt    *sql.Stmt
+	deleteDeadSessionsStmt         *sql.Stmt
+	deleteExpiredLoginFailuresStmt *sql.Stmt
+	deleteLoginFailureStmt         *sql.Stmt
+	deleteOtherUserSessionsStmt    *sql.Stmt
+	deleteSessionStmt              *sql.Stmt
+	deleteUserStmt                 *sql.Stmt
+	deleteUserSessionsStmt         *sql.Stmt
+	getLoginFailureStmt            *sql.Stmt
+	getServiceKeyStmt              *sql.Stmt
+	getUserByEmailStmt             *sql.Stmt
+	getUserByIDStmt                *sql.Stmt
+	listAuditEventsStmt            *sql.Stmt
+	listAuditEventsAfterStmt       *sql.Stmt
+	listLiveSessionsStmt           *sql.Stmt
+	listSessionsAfterStmt          *sql.Stmt
+	listUsersStmt                  *sql.Stmt
+	putLoginFailureStmt            *sql.Stmt
+	recordUserLoginStmt            *sql.Stmt
+	rehashUserPasswordStmt         *sql.Stmt
+	touchSessionStmt               *sql.Stmt
+	updateUserStmt                 *sql.Stmt
+	updateUserPasswordHashStmt     *sql.Stmt
+	updateUserProfileStmt          *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db:                          tx,
-		tx:                          tx,
-		authenticateTokenStmt:       q.authenticateTokenStmt,
-		continueAuditIDsStmt:        q.continueAuditIDsStmt,
-		copyAuditEventStmt:          q.copyAuditEventStmt,
-		copyUserStmt:                q.copyUserStmt,
-		countEnabledAdminsStmt:      q.countEnabledAdminsStmt,
-		countRowsStmt:               q.countRowsStmt,
-		createAuditEventStmt:        q.createAuditEventStmt,
-		createSessionStmt:           q.createSessionStmt,
-		createUserStmt:              q.createUserStmt,
-		deleteAuditEventsBeforeStmt: q.deleteAuditEventsBeforeStmt,
-		deleteDeadSessionsStmt:      q.deleteDeadSessionsStmt,
-		deleteOtherUserSessionsStmt: q.deleteOtherUserSessionsStmt,
-		deleteSessionStmt:           q.deleteSessionStmt,
-		deleteUserStmt:              q.deleteUserStmt,
-		deleteUserSessionsStmt:      q.deleteUserSessionsStmt,
-		getUserByEmailStmt:          q.getUserByEmailStmt,
-		getUserByIDStmt:             q.getUserByIDStmt,
-		listAuditEventsStmt:         q.listAuditEventsStmt,
-		listAuditEventsAfterStmt:    q.listAuditEventsAfterStmt,
-		listLiveSessionsStmt:        q.listLiveSessionsStmt,
-		listSessionsAfterStmt:       q.listSessionsAfterStmt,
-		listUsersStmt:               q.listUsersStmt,
-		recordUserLoginStmt:         q.recordUserLoginStmt,
-		rehashUserPasswordStmt:      q.rehashUserPasswordStmt,
-		touchSessionStmt:            q.touchSessionStmt,
-		updateUserStmt:              q.updateUserStmt,
-		updateUserPasswordHashStmt:  q.updateUserPasswordHashStmt,
-		updateUserProfileStmt:       q.updateUserProfileStmt,
+		db:                             tx,
+		tx:                             tx,
+		authenticateTokenStmt:          q.authenticateTokenStmt,
+		continueAuditIDsStmt:           q.continueAuditIDsStmt,
+		copyAuditEventStmt:             q.copyAuditEventStmt,
+		copyUserStmt:                   q.copyUserStmt,
+		countEnabledAdminsStmt:         q.countEnabledAdminsStmt,
+		countRowsStmt:                  q.countRowsStmt,
+		createAuditEventStmt:           q.createAuditEventStmt,
+		createServiceKeyStmt:           q.createServiceKeyStmt,
+		createSessionStmt:              q.createSessionStmt,
+		createUserStmt:                 q.createUserStmt,
+		deleteAuditEventsBeforeStmt:    q.deleteAuditEventsBeforeStmt,
+		deleteDeadSessionsStmt:         q.deleteDeadSessionsStmt,
+		deleteExpiredLoginFailuresStmt: q.deleteExpiredLoginFailuresStmt,
+		deleteLoginFailureStmt:         q.deleteLoginFailureStmt,
+		deleteOtherUserSessionsStmt:    q.deleteOtherUserSessionsStmt,
+		deleteSessionStmt:              q.deleteSessionStmt,
+		deleteUserStmt:                 q.deleteUserStmt,
+		deleteUserSessionsStmt:         q.deleteUserSessionsStmt,
+		getLoginFailureStmt:            q.getLoginFailureStmt,
+		getServiceKeyStmt:              q.getServiceKeyStmt,
+		getUserByEmailStmt:             q.getUserByEmailStmt,
+		getUserByIDStmt:                q.getUserByIDStmt,
+		listAuditEventsStmt:            q.listAuditEventsStmt,
+		listAuditEventsAfterStmt:       q.listAuditEventsAfterStmt,
+		listLiveSessionsStmt:           q.listLiveSessionsStmt,
+		listSessionsAfterStmt:          q.listSessionsAfterStmt,
+		listUsersStmt:                  q.listUsersStmt,
+		putLoginFailureStmt:            q.putLoginFailureStmt,
+		recordUserLoginStmt:            q.recordUserLoginStmt,
+		rehashUserPasswordStmt:         q.rehashUserPasswordStmt,
+		touchSessionStmt:               q.touchSessionStmt,
+		updateUserStmt:                 q.updateUserStmt,
+		updateUserPasswordHashStmt:     q.updateUserPasswordHashStmt,
+		updateUserProfileStmt:          q.updateUserProfileStmt,
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"time"
 
@@ -87,10 +88,13 @@ func (a authStore) InTx(ctx context.Context, fn func(auth.Tx) error) error {
 		if err = a.try(ctx, fn); !retryable(err) {
 			return domainErr(err)
 		}
-		select { // a short, growing pause lets the winner finish
+		// A short, growing, jittered pause lets the winner finish and keeps
+		// the losers from colliding again in step.
+		pause := time.Duration(attempt+1)*time.Millisecond + rand.N(2*time.Millisecond)
+		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * time.Millisecond):
+		case <-time.After(pause):
 		}
 	}
 	return domainErr(err)
@@ -132,6 +136,14 @@ func domainErr(err error) error {
 		return fmt.Errorf("%w: %w", auth.ErrNotFound, err)
 	case errors.As(err, &pgErr) && pgErr.Code == "23505":
 		return fmt.Errorf("%w: %w", auth.ErrDuplicate, err)
+	case retryable(err):
+		// Still conflicting after every retry: a hot row (one account
+		// flooded with logins); the client may try again.
+		return fmt.Errorf("%w: %w", auth.ErrUnavailable, err)
+	case errors.As(err, &pgErr) && pgErr.Code == "22021":
+		// A NUL or invalid UTF-8 in a key (a looked-up email or id): no row
+		// can hold one, as SQLite would find none.
+		return fmt.Errorf("%w: %w", auth.ErrNotFound, err)
 	case errors.As(err, &pgErr):
 		// Class 08 is a lost connection, 53 insufficient resources, 57 an
 		// operator intervention such as a shutdown: the server, not the

@@ -50,3 +50,21 @@ CREATE TABLE IF NOT EXISTS audit_events (
 CREATE INDEX IF NOT EXISTS audit_events_created_at ON audit_events (created_at);
 CREATE INDEX IF NOT EXISTS audit_events_user_id ON audit_events (user_id, id);
 CREATE INDEX IF NOT EXISTS audit_events_event ON audit_events (event, id);
+
+-- The login throttle's decaying failure counts (see auth/throttle.go), by
+-- account and client; a row is dead from expires_at, when its count has
+-- decayed to zero.
+CREATE TABLE IF NOT EXISTS login_failures (
+    key        TEXT PRIMARY KEY NOT NULL,
+    score      DOUBLE PRECISION NOT NULL,
+    at         TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS login_failures_expires_at ON login_failures (expires_at);
+
+-- Secrets every replica must share, such as the key that signs device tokens.
+CREATE TABLE IF NOT EXISTS service_keys (
+    name   TEXT PRIMARY KEY NOT NULL,
+    secret BYTEA NOT NULL
+);
