@@ -90,6 +90,11 @@ func TestDatabaseURLSettings(t *testing.T) {
 	_, err = command(t, env("DATABASE_URL", "postgres://app:s3cret@127.0.0.1:1/app", "BACKUP_DIR", t.TempDir()), "", "serve", "--port", "0")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "pg_dump")
+	for _, args := range [][]string{{"backup", filepath.Join(t.TempDir(), "x.db")}, {"restore", "x.db"}} {
+		_, err = command(t, env("DATABASE_URL", "postgres://app:s3cret@127.0.0.1:1/app"), "", args...)
+		require.Error(t, err, args[0])
+		assert.Contains(t, err.Error(), "pg_dump", args[0])
+	}
 }
 
 // dump is every row of a SQLite file's tables, in a stable order.

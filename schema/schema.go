@@ -100,3 +100,8 @@ var postgresMigrationFiles embed.FS
 
 // PostgresSteps are PostgreSQL's upgrade steps in order, after PostgresBase.
 var PostgresSteps = mustLoadSteps(postgresMigrationFiles, "postgres/migrations/*.sql", PostgresBase+1)
+
+// PostgresBaseSQL is the PostgreSQL schema as PostgresBase left it.
+//
+//go:embed postgres/released/v2.sql
+var PostgresBaseSQL string

@@ -1,6 +1,8 @@
 package postgres_test
 
 import (
+	"database/sql"
+	"fmt"
 	"os"
 	"reflect"
 	"sort"
@@ -85,4 +87,56 @@ func TestErrorsNeverShowThePassword(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "s3cret-pw")
 	assert.Contains(t, err.Error(), "app:xxxxx@127.0.0.1:1")
+}
+
+// describe lists a database's tables, columns, indexes and constraints.
+func describe(t *testing.T, conn *sql.DB) []string {
+	t.Helper()
+	var out []string
+	for _, q := range []string{
+		`SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '')
+		 FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1`,
+		`SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`,
+		`SELECT conrelid::regclass || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+		 WHERE connamespace = 'public'::regnamespace ORDER BY 1`,
+	} {
+		rows, err := conn.Query(q)
+		require.NoError(t, err)
+		for rows.Next() {
+			var line string
+			require.NoError(t, rows.Scan(&line))
+			out = append(out, line)
+		}
+		require.NoError(t, rows.Err())
+		rows.Close()
+	}
+	return out
+}
+
+// TestUpgradedEqualsFresh upgrades a database of the first PostgreSQL
+// version and compares it with a new one.
+func TestUpgradedEqualsFresh(t *testing.T) {
+	t.Parallel()
+	oldURL, freshURL := pgtest.NewDatabase(t), pgtest.NewDatabase(t)
+	conn, err := sql.Open("pgx", oldURL)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Exec(schema.PostgresBaseSQL)
+	require.NoError(t, err)
+	_, err = conn.Exec(fmt.Sprintf("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (%d)", schema.PostgresBase))
+	require.NoError(t, err)
+
+	old, err := postgres.Open(t.Context(), oldURL)
+	require.NoError(t, err)
+	defer old.Close()
+	var names []string
+	for _, s := range schema.PostgresSteps {
+		names = append(names, s.Name)
+	}
+	assert.Equal(t, names, old.Applied)
+	fresh, err := postgres.Open(t.Context(), freshURL)
+	require.NoError(t, err)
+	defer fresh.Close()
+	assert.Empty(t, fresh.Applied)
+	assert.Equal(t, describe(t, fresh.DB()), describe(t, old.DB()))
 }
