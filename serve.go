@@ -66,7 +66,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		logger.Info("admin account checked", "email", auth.NormalizeEmail(cfg.AdminEmail), "result", did)
 	}
 
-	cfg.API.Backups, cfg.API.BackupsOff = eng.backups, eng.backupsOff
+	cfg.API.BackupsOff = eng.backupsOff
+	if eng.backups != nil { // a nil *Scheduler in the interface would not be nil
+		cfg.API.Backups = eng.backups
+	}
 
 	// Listen before serving, so a taken port fails start-up and port 0 works.
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))

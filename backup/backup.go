@@ -34,11 +34,12 @@ const (
 var namePattern = regexp.MustCompile(`^spaceauth-\d{8}T\d{6}\.\d{3}Z\.db$`)
 
 // ErrNoSnapshot is returned for a name that is not one of the snapshots
-// List shows.
-var ErrNoSnapshot = errors.New("no such snapshot")
+// List shows. It is an fs.ErrNotExist.
+var ErrNoSnapshot = fmt.Errorf("no such snapshot: %w", fs.ErrNotExist)
 
-// Info describes one snapshot.
-type Info struct {
+// Info describes one snapshot. It names an unnamed struct type, so that
+// the HTTP layer can declare the same type without importing this package.
+type Info = struct {
 	Name      string    `json:"name"`
 	Size      int64     `json:"size"`
 	CreatedAt time.Time `json:"created_at"`

@@ -2,7 +2,9 @@ package backup
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -94,3 +96,12 @@ func (s *Scheduler) snapshot(ctx context.Context, v int64, why string) (Info, er
 	s.Logger.Info("snapshot written", "why", why, "name", info.Name, "size", info.Size, "dir", s.Dir.Path)
 	return info, nil
 }
+
+// List returns the snapshots, newest first.
+func (s *Scheduler) List() ([]Info, error) { return s.Dir.List() }
+
+// Open opens the snapshot called name (see Dir.Open).
+func (s *Scheduler) Open(name string) (*os.File, fs.FileInfo, error) { return s.Dir.Open(name) }
+
+// LastAt is when the newest snapshot was taken, if there is one.
+func (s *Scheduler) LastAt() (time.Time, bool) { return s.Dir.LastAt() }

@@ -2,13 +2,13 @@ package handlers
 
 import (
 	"errors"
+	"io/fs"
 	"net/http"
 	"time"
 
 	"github.com/julienschmidt/httprouter"
 
 	"spaceauth/auth"
-	"spaceauth/backup"
 )
 
 // backupsOff is the answer while snapshots are off.
@@ -32,11 +32,11 @@ func (s *server) handleAdminListBackups(w http.ResponseWriter, r *http.Request, 
 	if s.cfg.Backups == nil {
 		return s.backupsOff()
 	}
-	list, err := s.cfg.Backups.Dir.List()
+	list, err := s.cfg.Backups.List()
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"backups": append([]backup.Info{}, list...)})
+	writeJSON(w, http.StatusOK, map[string]any{"backups": append([]Snapshot{}, list...)})
 	return nil
 }
 
@@ -46,8 +46,8 @@ func (s *server) handleAdminDownloadBackup(w http.ResponseWriter, r *http.Reques
 		return s.backupsOff()
 	}
 	name := httprouter.ParamsFromContext(r.Context()).ByName("name")
-	f, info, err := s.cfg.Backups.Dir.Open(name)
-	if errors.Is(err, backup.ErrNoSnapshot) {
+	f, info, err := s.cfg.Backups.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
 		return newError(codeNotFound, "no such backup")
 	}
 	if err != nil {

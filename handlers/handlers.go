@@ -4,9 +4,12 @@
 package handlers
 
 import (
+	"context"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -14,7 +17,6 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"spaceauth/auth"
-	"spaceauth/backup"
 )
 
 // Config holds the HTTP settings, validated by the caller.
@@ -28,8 +30,26 @@ type Config struct {
 	CORSOrigins    []string
 	// Backups takes and lists snapshots; nil when they are off, and then
 	// BackupsOff says why (409 on /admin/backups).
-	Backups    *backup.Scheduler
+	Backups    Backups
 	BackupsOff string
+}
+
+// Backups is what the admin routes need of snapshots; package backup's
+// Scheduler is one.
+type Backups interface {
+	SnapshotNow(ctx context.Context, why string) (Snapshot, error)
+	List() ([]Snapshot, error)
+	// Open opens a snapshot for download; an fs.ErrNotExist when there is
+	// no such one.
+	Open(name string) (*os.File, fs.FileInfo, error)
+	LastAt() (time.Time, bool)
+}
+
+// Snapshot describes one snapshot: the same type as backup.Info.
+type Snapshot = struct {
+	Name      string    `json:"name"`
+	Size      int64     `json:"size"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // DefaultConfig returns the documented defaults.

@@ -20,7 +20,7 @@ func (s *server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 	body := map[string]any{"status": "ready", "schema_version": version}
 	if s.cfg.Backups != nil {
 		var last *time.Time
-		if at, ok := s.cfg.Backups.Dir.LastAt(); ok {
+		if at, ok := s.cfg.Backups.LastAt(); ok {
 			last = &at
 		}
 		body["last_backup_at"] = last
