@@ -425,3 +425,25 @@ func TestRunWritesPendingUsesWhenItStops(t *testing.T) {
 	require.NoError(t, api.queryRow("SELECT last_used_at FROM sessions").Scan(&at))
 	assert.Equal(t, api.clock.Now(), at.UTC())
 }
+
+// TestSessionUsesNeverGoBack: a replica's batch holding an older use of a
+// session does not undo a newer one another replica wrote.
+func TestSessionUsesNeverGoBack(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	token := api.signUp("two-replicas@example.com")
+	api.clock.Advance(2 * time.Minute)
+	require.Equal(t, http.StatusOK, api.do(request{method: "GET", path: "/users/me", token: token}).Code)
+	require.NoError(t, api.auth.WriteSessionUses(t.Context()))
+	var newer time.Time
+	require.NoError(t, api.queryRow("SELECT last_used_at FROM sessions").Scan(&newer))
+
+	var id string
+	require.NoError(t, api.queryRow("SELECT id FROM sessions").Scan(&id))
+	require.NoError(t, api.data.InTx(t.Context(), func(q auth.Tx) error {
+		return q.TouchSession(t.Context(), auth.TouchSessionParams{LastUsedAt: newer.Add(-time.Minute), ID: id})
+	}))
+	var after time.Time
+	require.NoError(t, api.queryRow("SELECT last_used_at FROM sessions").Scan(&after))
+	assert.True(t, newer.Equal(after), "%v, then %v", newer, after)
+}

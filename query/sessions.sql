@@ -14,8 +14,10 @@ FROM sessions JOIN users ON users.id = sessions.user_id
 WHERE sessions.token_hash = sqlc.arg(token_hash)
   AND sessions.expires_at > sqlc.arg(now);
 
+-- TouchSession never moves a use back in time: replicas write their own
+-- batches, and one may hold an older use of the same session.
 -- name: TouchSession :exec
-UPDATE sessions SET last_used_at = sqlc.arg(last_used_at) WHERE id = sqlc.arg(id);
+UPDATE sessions SET last_used_at = sqlc.arg(last_used_at) WHERE id = sqlc.arg(id) AND last_used_at < sqlc.arg(last_used_at);
 
 -- name: ListLiveSessions :many
 SELECT * FROM sessions

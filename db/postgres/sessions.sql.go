@@ -194,7 +194,7 @@ func (q *Queries) ListLiveSessions(ctx context.Context, arg ListLiveSessionsPara
 }
 
 const touchSession = `-- name: TouchSession :exec
-UPDATE sessions SET last_used_at = $1 WHERE id = $2
+UPDATE sessions SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1
 `
 
 type TouchSessionParams struct {
@@ -202,6 +202,8 @@ type TouchSessionParams struct {
 	ID         string
 }
 
+// TouchSession never moves a use back in time: replicas write their own
+// batches, and one may hold an older use of the same session.
 func (q *Queries) TouchSession(ctx context.Context, arg TouchSessionParams) error {
 	_, err := q.exec(ctx, q.touchSessionStmt, touchSession, arg.LastUsedAt, arg.ID)
 	return err
