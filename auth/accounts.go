@@ -169,7 +169,7 @@ func (s *Service) LogIn(ctx context.Context, l Login, by Actor) (NewSession, err
 		if err := s.store.InTx(ctx, func(q Tx) error { return s.audit(ctx, q, by, eventLoginFailed, u.ID) }); err != nil {
 			return NewSession{}, err
 		}
-		return NewSession{}, errBadCredentials
+		return NewSession{}, ErrBadCredentials
 	}
 	if u.Disabled {
 		return NewSession{}, errDisabled

@@ -22,6 +22,13 @@ const (
 	eventAdminSessionsRevoke = "admin_sessions_revoke"
 )
 
+// Events are the audit event names, for filtering the trail.
+var Events = []string{
+	eventRegister, eventLogin, eventLoginFailed, eventLogout, eventProfileUpdate, eventPasswordChange,
+	eventSessionRevoke, eventOtherSessionRevoke, eventAccountDelete,
+	eventAdminUserCreate, eventAdminUserUpdate, eventAdminUserDelete, eventAdminSessionsRevoke,
+}
+
 // MaxUserAgent is how much of a client's User-Agent is kept.
 const MaxUserAgent = 512
 

@@ -71,10 +71,12 @@ func New(logger *slog.Logger, store Store, cfg Config) *Service {
 		cfg.Argon2 = DefaultArgon2
 	}
 	return &Service{
-		logger:   logger,
-		store:    store,
-		cfg:      cfg,
-		now:      func() time.Time { return cfg.Now().UTC() },
+		logger: logger,
+		store:  store,
+		cfg:    cfg,
+		// Milliseconds, as SQLite stores times: one instant reads the same
+		// in every response and on both engines.
+		now:      func() time.Time { return cfg.Now().UTC().Truncate(time.Millisecond) },
 		hasher:   newHasher(cfg.Argon2, cfg.HashSlots, cfg.HashQueue),
 		throttle: newLoginThrottle(store),
 		touches:  newTouches(store),

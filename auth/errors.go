@@ -70,12 +70,13 @@ func RetryLater(code Code, after time.Duration, detail string) *Error {
 var (
 	ErrUnauthenticated = Errorf(CodeUnauthorized, "a valid bearer token is required")
 	ErrWritesRefused   = RetryLater(CodeUnavailable, 5*time.Second, "the database file was removed or made read-only; restart the service")
+	// ErrBadCredentials is a failed login: an unknown email or a wrong password.
+	ErrBadCredentials = Errorf(CodeUnauthorized, "the email or password is incorrect")
 
-	errBadCredentials = Errorf(CodeUnauthorized, "the email or password is incorrect")
-	errDisabled       = Errorf(CodeForbidden, "this account is disabled")
-	errEmailTaken     = Errorf(CodeConflict, "an account with this email already exists")
-	errLastAdmin      = Errorf(CodeConflict, "this is the last enabled admin; make another admin first")
-	errNoSuchUser     = Errorf(CodeNotFound, "no such user")
+	errDisabled   = Errorf(CodeForbidden, "this account is disabled")
+	errEmailTaken = Errorf(CodeConflict, "an account with this email already exists")
+	errLastAdmin  = Errorf(CodeConflict, "this is the last enabled admin; make another admin first")
+	errNoSuchUser = Errorf(CodeNotFound, "no such user")
 )
 
 // Problems collects field errors so a request hears about all of them at once.

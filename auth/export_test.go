@@ -5,9 +5,8 @@ import "context"
 // Internals for the tests of package auth_test, which run on a real
 // database: this package's own tests cannot import one (db imports auth).
 var (
-	ErrOverloaded     = errOverloaded
-	ErrBadCredentials = errBadCredentials
-	LegacyFloor       = legacyFloor
+	ErrOverloaded = errOverloaded
+	LegacyFloor   = legacyFloor
 )
 
 // AcquireHash takes a place in the hashing queue, as a hash would.

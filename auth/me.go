@@ -49,11 +49,16 @@ func (s *Service) UpdateProfile(ctx context.Context, p Principal, c ProfileChang
 		if err != nil {
 			return err
 		}
+		before := u
 		if c.Name != nil {
 			u.Name = *c.Name
 		}
 		if c.Email != nil {
 			u.Email = *c.Email
+		}
+		if u == before { // nothing changes: updated_at stays, and no event
+			updated = u
+			return nil
 		}
 		updated, err = q.UpdateUserProfile(ctx, UpdateUserProfileParams{Email: u.Email, Name: u.Name, UpdatedAt: s.now(), ID: u.ID})
 		if errors.Is(err, ErrDuplicate) {

@@ -4,7 +4,9 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/julienschmidt/httprouter"
@@ -150,6 +152,9 @@ func (s *server) handleAdminListAudit(w http.ResponseWriter, r *http.Request, p 
 		if before, err = strconv.ParseInt(cursor, 10, 64); err != nil || before <= 0 {
 			return errBadCursor
 		}
+	}
+	if event := query.Get("event"); event != "" && !slices.Contains(auth.Events, event) {
+		return newError(codeBadRequest, "event must be one of %s", strings.Join(auth.Events, ", "))
 	}
 	rows, err := s.auth.AuditEvents(r.Context(), auth.AuditFilter{
 		Before: before, UserID: query.Get("user_id"), Event: query.Get("event"), Limit: limit + 1,

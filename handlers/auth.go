@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -70,6 +71,9 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	session, err := s.auth.LogIn(r.Context(), req, s.requestActor(r, ""))
+	if errors.Is(err, auth.ErrBadCredentials) {
+		return &oauthError{code: "invalid_grant", err: err}
+	}
 	if err != nil {
 		return err
 	}
@@ -96,10 +100,14 @@ func readLogin(w http.ResponseWriter, r *http.Request) (auth.Login, error) {
 		if err != nil || !utf8.Valid(body) {
 			return auth.Login{}, newError(codeBadRequest, "malformed form body")
 		}
-		for _, key := range []string{"username", "password", "device_token"} {
+		for _, key := range []string{"username", "password", "device_token", "grant_type"} {
 			if len(form[key]) > 1 {
 				return auth.Login{}, newError(codeBadRequest, "field %q is given more than once", key)
 			}
+		}
+		// The password grant's form; FastAPI clients may leave grant_type out.
+		if form.Has("grant_type") && form.Get("grant_type") != "password" {
+			return auth.Login{}, &oauthError{code: "unsupported_grant_type", err: newError(codeBadRequest, `grant_type must be "password"`)}
 		}
 		if form.Has("username") {
 			rawEmail = new(form.Get("username"))

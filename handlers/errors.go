@@ -60,7 +60,21 @@ type problem struct {
 	Status int          `json:"status"`
 	Detail string       `json:"detail"`
 	Errors []fieldError `json:"errors,omitempty"`
+	// OAuth and OAuthDescription are RFC 6749 §5.2's error members, on the
+	// token endpoint's errors, for OAuth clients.
+	OAuth            string `json:"error,omitempty"`
+	OAuthDescription string `json:"error_description,omitempty"`
 }
+
+// oauthError is an error of the OAuth 2.0 token endpoint (/auth/login):
+// its problem also carries code as RFC 6749 §5.2's error.
+type oauthError struct {
+	code string // invalid_grant, unsupported_grant_type
+	err  error
+}
+
+func (e *oauthError) Error() string { return e.err.Error() }
+func (e *oauthError) Unwrap() error { return e.err }
 
 // writeError is the one place an error becomes a response. Errors that are
 // not auth.Errors are logged and shown to the client only as "internal error".
@@ -92,11 +106,15 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		fields[i] = fieldError(f)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
-	writeJSON(w, status, problem{
+	body := problem{
 		Type:   "urn:spaceauth:problem:" + string(apiErr.Code),
 		Title:  http.StatusText(status),
 		Status: status,
 		Detail: apiErr.Detail,
 		Errors: fields,
-	})
+	}
+	if oauth, ok := errors.AsType[*oauthError](err); ok {
+		body.OAuth, body.OAuthDescription = oauth.code, apiErr.Detail
+	}
+	writeJSON(w, status, body)
 }

@@ -99,7 +99,7 @@ func TestUnknownRoutesAndMethodsAnswerJSON(t *testing.T) {
 	assert.Contains(t, w.Header().Get("Allow"), "POST")
 	w = api.do(request{method: "PUT", path: "/users/me"})
 	requireProblem(t, w, http.StatusMethodNotAllowed)
-	assert.Equal(t, "DELETE, GET, OPTIONS, PATCH", w.Header().Get("Allow"))
+	assert.Equal(t, "DELETE, GET, HEAD, OPTIONS, PATCH", w.Header().Get("Allow"))
 }
 
 func TestPanicBecomesAGeneric500(t *testing.T) {

@@ -33,13 +33,13 @@ func cors(origins []string, next http.Handler) http.Handler {
 	}
 	anyOrigin := slices.Contains(origins, "*")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Add("Vary", "Origin") // the answer depends on it, allowed or not: caches must know
 		origin := r.Header.Get("Origin")
 		if origin == "" || !(anyOrigin || slices.Contains(origins, origin)) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		h := w.Header()
-		h.Add("Vary", "Origin")
 		h.Set("Access-Control-Allow-Origin", origin)
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")

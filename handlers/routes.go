@@ -49,8 +49,13 @@ func (s *server) routes() []route {
 	}
 }
 
+// register adds every route, and HEAD wherever GET works (RFC 9110 §9.3.2;
+// net/http sends the headers and drops the body).
 func (s *server) register(r *httprouter.Router) {
 	for _, rt := range s.routes() {
 		r.Handler(rt.method, rt.path, rt.handler)
+		if rt.method == http.MethodGet {
+			r.Handler(http.MethodHead, rt.path, rt.handler)
+		}
 	}
 }
