@@ -117,6 +117,9 @@ func readLogin(w http.ResponseWriter, r *http.Request) (auth.Login, error) {
 		}
 		deviceToken = new(form.Get("device_token"))
 	} else {
+		if !hasMediaType(r, "application/json") {
+			return auth.Login{}, newError(codeUnsupportedMedia, "send the login as application/json or application/x-www-form-urlencoded")
+		}
 		req, err := decode[struct {
 			Email       *string `json:"email"`
 			Password    *string `json:"password"`

@@ -105,3 +105,41 @@ func TestCORSAnswersVaryByOrigin(t *testing.T) {
 		assert.Contains(t, w.Header().Values("Vary"), "Origin", origin)
 	}
 }
+
+// TestCompressedBodiesAre415: RFC 7694, naming what the server reads.
+func TestCompressedBodiesAre415(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	w := api.do(request{method: "POST", path: "/auth/register", body: map[string]string{"email": "zip@example.com", "password": strongPassword},
+		headers: map[string]string{"Content-Encoding": "gzip"}})
+	p := requireProblem(t, w, http.StatusUnsupportedMediaType)
+	assert.Contains(t, p.Detail, "compressed")
+	assert.Equal(t, "identity", w.Header().Get("Accept-Encoding"))
+	p = requireProblem(t, api.do(request{method: "POST", path: "/auth/login", body: "x", headers: map[string]string{"Content-Type": "text/plain"}}), http.StatusUnsupportedMediaType)
+	assert.Contains(t, p.Detail, "application/x-www-form-urlencoded", "the 415 names what the route takes")
+}
+
+// TestStaticAnswersRevalidateAndCompressAsAsked: ETags give 304s, and
+// gzip;q=0 is a refusal.
+func TestStaticAnswersRevalidateAndCompressAsAsked(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	for _, path := range []string{"/openapi.json", "/docs/assets/swagger-init.js"} {
+		first := api.do(request{method: "GET", path: path, headers: map[string]string{"Accept-Encoding": "gzip"}})
+		require.Equal(t, http.StatusOK, first.Code, path)
+		assert.Equal(t, "gzip", first.Header().Get("Content-Encoding"), path)
+		etag := first.Header().Get("ETag")
+		require.NotEmpty(t, etag, path)
+		again := api.do(request{method: "GET", path: path, headers: map[string]string{"If-None-Match": etag}})
+		assert.Equal(t, http.StatusNotModified, again.Code, path)
+		assert.Zero(t, again.Body.Len(), path)
+		for _, refuse := range []string{"gzip;q=0", "identity", "br", "*;q=0", ""} {
+			w := api.do(request{method: "GET", path: path, headers: map[string]string{"Accept-Encoding": refuse}})
+			assert.Empty(t, w.Header().Get("Content-Encoding"), "%s with %q", path, refuse)
+		}
+		w := api.do(request{method: "GET", path: path, headers: map[string]string{"Accept-Encoding": "br, *;q=0.5"}})
+		assert.Equal(t, "gzip", w.Header().Get("Content-Encoding"), "%s: * covers gzip", path)
+	}
+	page := api.do(request{method: "GET", path: "/docs"}).Body.String()
+	assert.Contains(t, page, `name="viewport"`, "phones render it at its size")
+}

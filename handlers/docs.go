@@ -3,13 +3,17 @@ package handlers
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -33,10 +37,66 @@ var docsFiles embed.FS
 const swaggerInit = `window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});
 `
 
-// docsAsset is one file as served, whole and gzipped.
+// docsAsset is one file as served, whole and gzipped, with its ETag.
 type docsAsset struct {
 	contentType string
 	plain, gzip []byte
+	etag        string
+}
+
+// newAsset compresses plain once and names its content for ETag.
+func newAsset(contentType string, plain []byte) (docsAsset, error) {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // the level is valid
+	zw.Write(plain)
+	if err := zw.Close(); err != nil {
+		return docsAsset{}, err
+	}
+	sum := sha256.Sum256(plain)
+	return docsAsset{contentType: contentType, plain: plain, gzip: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:12]) + `"`}, nil
+}
+
+// serve answers with the asset: 304 when the client has it, gzipped when
+// the client accepts gzip.
+func (a docsAsset) serve(w http.ResponseWriter, r *http.Request, cacheControl string) error {
+	h := w.Header()
+	h.Set("Cache-Control", cacheControl)
+	h.Set("ETag", a.etag)
+	h.Add("Vary", "Accept-Encoding")
+	if slices.Contains(strings.FieldsFunc(r.Header.Get("If-None-Match"), func(c rune) bool { return c == ',' || c == ' ' }), a.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Type", a.contentType)
+	body := a.plain
+	if acceptsGzip(r) {
+		h.Set("Content-Encoding", "gzip")
+		body = a.gzip
+	}
+	_, err := w.Write(body)
+	return err
+}
+
+// acceptsGzip reads Accept-Encoding with its weights (RFC 9110 §12.5.3):
+// gzip;q=0 refuses gzip, and * stands for any coding not named.
+func acceptsGzip(r *http.Request) bool {
+	star := false
+	for _, entry := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(entry), ";")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if parsed, err := strconv.ParseFloat(v, 64); err == nil {
+				q = parsed
+			}
+		}
+		switch strings.ToLower(strings.TrimSpace(coding)) {
+		case "gzip", "x-gzip":
+			return q > 0
+		case "*":
+			star = q > 0
+		}
+	}
+	return star
 }
 
 // docsAssets joins and compresses the assets on first use, so start-up
@@ -57,17 +117,13 @@ var docsAssets = sync.OnceValues(func() (map[string]docsAsset, error) {
 	}
 	assets := make(map[string]docsAsset, len(sources))
 	for name, plain := range sources {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // the level is valid
-		zw.Write(plain)
-		if err := zw.Close(); err != nil {
-			return nil, err
-		}
 		contentType := "text/css; charset=utf-8"
 		if path.Ext(name) == ".js" {
 			contentType = "text/javascript; charset=utf-8"
 		}
-		assets[name] = docsAsset{contentType: contentType, plain: plain, gzip: buf.Bytes()}
+		if assets[name], err = newAsset(contentType, plain); err != nil {
+			return nil, err
+		}
 	}
 	return assets, nil
 })
@@ -82,16 +138,15 @@ func openAPIFor(version string) ([]byte, error) {
 	return json.Marshal(doc)
 }
 
-// handleOpenAPI serves GET /openapi.json.
+// handleOpenAPI serves GET /openapi.json; clients revalidate it with its
+// ETag.
 func (s *server) handleOpenAPI(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("Content-Type", "application/json")
-	_, err := w.Write(s.openAPI)
-	return err
+	return s.openAPI.serve(w, r, "no-cache")
 }
 
 const swaggerPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>spaceauth API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
@@ -137,15 +192,6 @@ func (s *server) handleDocsAsset(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return newError(codeNotFound, "no such file")
 	}
-	h := w.Header()
-	h.Set("Content-Type", asset.contentType)
-	h.Set("Cache-Control", "public, max-age=86400")
-	h.Add("Vary", "Accept-Encoding")
-	body := asset.plain
-	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-		h.Set("Content-Encoding", "gzip")
-		body = asset.gzip
-	}
-	_, err = w.Write(body)
-	return err
+	// The URLs carry no version: a day's caching, then a cheap 304.
+	return asset.serve(w, r, "public, max-age=86400")
 }

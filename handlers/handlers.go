@@ -63,7 +63,7 @@ type server struct {
 	auth    *auth.Service
 	cfg     Config
 	now     func() time.Time
-	openAPI []byte // the document, with this build's version
+	openAPI docsAsset // the document, with this build's version
 	// untrustedProxy warns once about X-Forwarded-For from outside TrustedProxies.
 	untrustedProxy sync.Once
 }
@@ -78,9 +78,13 @@ func newServer(logger *slog.Logger, svc *auth.Service, cfg Config) *server {
 	if len(cfg.TrustedProxies) == 0 {
 		cfg.TrustedProxies = defaultTrustedProxies
 	}
-	openAPI, err := openAPIFor(cfg.Version)
+	doc, err := openAPIFor(cfg.Version)
 	if err != nil {
 		panic(err) // embedded at build time, and parsed by every test run
+	}
+	openAPI, err := newAsset("application/json", doc)
+	if err != nil {
+		panic(err)
 	}
 	clock := svc.Config().Now
 	return &server{

@@ -34,8 +34,14 @@ func hasMediaType(r *http.Request, want string) bool {
 	return err == nil && mediaType == want
 }
 
-// readBody reads at most maxBodyBytes of the request body.
+// readBody reads at most maxBodyBytes of the request body, which must not
+// be compressed: RFC 7694 answers a coding the server does not decode with
+// 415 and the codings it does in Accept-Encoding.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if coding := r.Header.Get("Content-Encoding"); coding != "" && !strings.EqualFold(coding, "identity") {
+		w.Header().Set("Accept-Encoding", "identity")
+		return nil, newError(codeUnsupportedMedia, "request bodies must not be compressed (Content-Encoding: %s); send them as they are", coding)
+	}
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 }
 
