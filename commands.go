@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -177,8 +176,12 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if len(rest) > 1 {
 		return fmt.Errorf("backup takes at most one destination, got %q", rest)
 	}
-	if len(rest) == 0 && cfg.BackupDir == "" {
-		return errors.New("backup: give a destination file or set BACKUP_DIR")
+	target, err := backupTarget(cfg)
+	if err != nil {
+		return err
+	}
+	if len(rest) == 0 && target == nil {
+		return errors.New("backup: give a destination file or set BACKUP_URL (or BACKUP_DIR)")
 	}
 	store, err := openExisting(ctx, cfg, stderr)
 	if err != nil {
@@ -192,12 +195,11 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		_, err = fmt.Fprintf(stdout, "wrote %s\n", rest[0])
 		return err
 	}
-	dir := &backup.Dir{Path: cfg.BackupDir, Keep: cfg.BackupKeep}
-	info, err := dir.Create(ctx, store)
+	info, err := target.Create(ctx, store)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", filepath.Join(dir.Path, info.Name), info.Size)
+	_, err = fmt.Fprintf(stdout, "wrote %s (%d bytes) to %s\n", info.Name, info.Size, target)
 	return err
 }
 

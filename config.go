@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"spaceauth/auth"
+	"spaceauth/backup"
 	"spaceauth/db/postgres"
 	"spaceauth/handlers"
 )
@@ -33,7 +35,9 @@ type config struct {
 	AdminPassword      string
 	AdminPasswordReset bool
 
-	BackupDir      string
+	BackupDir      string // a directory target (BACKUP_DIR, or a path or file:// BACKUP_URL)
+	BackupS3       string // an s3:// BACKUP_URL
+	S3             backup.S3Settings
 	BackupInterval time.Duration
 	BackupKeep     int
 	AllowNetworkFS bool
@@ -133,9 +137,41 @@ func settings() []setting {
 			c.AdminPasswordReset, err = strconv.ParseBool(v)
 			return err
 		}},
-		{"BACKUP_DIR", "", "directory for snapshots, e.g. a mounted volume (empty: backups off)", func(c *config, v string) error {
-			c.BackupDir = v
+		{"BACKUP_URL", "", "where snapshots go: a directory (path or file:///path) or s3://BUCKET/PREFIX (empty: BACKUP_DIR, else off)", func(c *config, v string) error {
+			switch {
+			case v == "":
+			case strings.HasPrefix(v, "s3://"):
+				c.BackupS3 = v
+			case strings.HasPrefix(v, "file://"):
+				u, err := url.Parse(v)
+				if err != nil || u.Host != "" && u.Host != "localhost" || u.Path == "" {
+					return errors.New("must be file:///absolute/path")
+				}
+				c.BackupDir = u.Path
+			case strings.Contains(v, "://"):
+				return errors.New("must be a directory, file:///path or s3://BUCKET/PREFIX (hf:// datasets are not supported yet)")
+			default:
+				c.BackupDir = v
+			}
 			return nil
+		}},
+		{"BACKUP_DIR", "", "directory for snapshots, e.g. a mounted volume; the same as a path in BACKUP_URL", func(c *config, v string) error {
+			if v != "" && c.BackupDir+c.BackupS3 != "" {
+				return errors.New("BACKUP_URL is set too: set one")
+			}
+			if v != "" {
+				c.BackupDir = v
+			}
+			return nil
+		}},
+		{"S3_ENDPOINT", "", "S3-compatible endpoint, host[:port] or URL (empty: AWS); credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", func(c *config, v string) error {
+			c.S3.Endpoint = v
+			return nil
+		}},
+		{"S3_REGION", "", "S3 region (empty: found from the bucket)", func(c *config, v string) error { c.S3.Region = v; return nil }},
+		{"S3_FORCE_PATH_STYLE", "false", "address buckets as ENDPOINT/BUCKET (MinIO and most S3-compatible stores) rather than BUCKET.ENDPOINT", func(c *config, v string) (err error) {
+			c.S3.ForcePathStyle, err = strconv.ParseBool(v)
+			return err
 		}},
 		{"BACKUP_INTERVAL", "15m", "how often to snapshot when the data changed", durationSetting(func(c *config) *time.Duration { return &c.BackupInterval })},
 		{"BACKUP_KEEP", "24", "snapshots to keep (scheduled, manual and final together)", func(c *config, v string) (err error) {
@@ -221,6 +257,7 @@ func parseConfig(name string, args []string, getenv func(string) string, output 
 			pathSet = true
 		}
 	}
+	c.S3.AccessKey, c.S3.SecretKey, c.S3.SessionToken = getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN")
 	if pathSet && c.DatabaseURL != "" {
 		return config{}, nil, errors.New("DATABASE_PATH and DATABASE_URL are both set: DATABASE_URL selects PostgreSQL and DATABASE_PATH SQLite; set one")
 	}

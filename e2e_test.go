@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,9 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"spaceauth/backup"
 	"spaceauth/db/postgres/pgtest"
 )
 
@@ -83,38 +87,64 @@ func (p *process) post(t *testing.T, path, body string) int {
 	return resp.StatusCode
 }
 
+// fakeS3 is an in-process S3-compatible server with one bucket.
+func fakeS3(t *testing.T, bucket string) (endpoint string) {
+	t.Helper()
+	backend := s3mem.New()
+	require.NoError(t, backend.CreateBucket(bucket))
+	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 func TestDataSurvivesARestartThatWipesTheDisk(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "disk", "database", "auth.db")
-	backups := filepath.Join(dir, "bucket")
-	args := []string{"--database-path", dbPath, "--backup-dir", backups, "--backup-interval", "1h"}
+	for _, target := range []string{"directory", "s3"} {
+		t.Run(target, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			dbPath := filepath.Join(dir, "disk", "database", "auth.db")
+			cfg := config{DatabasePath: dbPath, BackupKeep: 24, BackupDir: filepath.Join(dir, "bucket")}
+			var env []string
+			if target == "s3" {
+				cfg.BackupDir, cfg.BackupS3 = "", "s3://backups/space"
+				cfg.S3 = backup.S3Settings{Endpoint: fakeS3(t, "backups"), ForcePathStyle: true, AccessKey: "id", SecretKey: "secret", Region: "us-east-1"}
+				env = []string{"BACKUP_URL=" + cfg.BackupS3, "S3_ENDPOINT=" + cfg.S3.Endpoint, "S3_FORCE_PATH_STYLE=1", "S3_REGION=us-east-1",
+					"AWS_ACCESS_KEY_ID=id", "AWS_SECRET_ACCESS_KEY=secret"}
+			} else {
+				env = []string{"BACKUP_DIR=" + cfg.BackupDir}
+			}
+			args := []string{"--database-path", dbPath, "--backup-interval", "1h"}
 
-	p := startProcess(t, nil, args...)
-	for i := range 3 {
-		require.Equal(t, http.StatusCreated, p.post(t, "/auth/register", fmt.Sprintf(`{"email":"u%d@example.com","password":"survives restarts %d"}`, i, i)))
+			p := startProcess(t, env, args...)
+			for i := range 3 {
+				require.Equal(t, http.StatusCreated, p.post(t, "/auth/register", fmt.Sprintf(`{"email":"u%d@example.com","password":"survives restarts %d"}`, i, i)))
+			}
+			p.stop(t)
+			assert.Contains(t, p.logs.String(), `"why":"final"`)
+
+			// The restart wipe: the whole local disk is gone, the bucket is not.
+			require.NoError(t, os.RemoveAll(filepath.Join(dir, "disk")))
+
+			p = startProcess(t, env, args...)
+			assert.Contains(t, p.logs.String(), "restored the database from a snapshot")
+			for i := range 3 {
+				assert.Equal(t, http.StatusOK, p.post(t, "/auth/login", fmt.Sprintf(`{"email":"u%d@example.com","password":"survives restarts %d"}`, i, i)))
+			}
+			resp, err := http.Get(p.url + "/readyz")
+			require.NoError(t, err)
+			var ready map[string]any
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&ready))
+			resp.Body.Close()
+			assert.NotNil(t, ready["last_backup_at"])
+			p.stop(t)
+			stored, err := backupTarget(cfg)
+			require.NoError(t, err)
+			snapshots, err := stored.List()
+			require.NoError(t, err)
+			assert.Len(t, snapshots, 2, "the logins changed data, so the second run left a final snapshot too")
+		})
 	}
-	p.stop(t)
-	assert.Contains(t, p.logs.String(), `"why":"final"`)
-
-	// The restart wipe: the whole local disk is gone, the bucket is not.
-	require.NoError(t, os.RemoveAll(filepath.Join(dir, "disk")))
-
-	p = startProcess(t, nil, args...)
-	assert.Contains(t, p.logs.String(), "restored the database from a snapshot")
-	for i := range 3 {
-		assert.Equal(t, http.StatusOK, p.post(t, "/auth/login", fmt.Sprintf(`{"email":"u%d@example.com","password":"survives restarts %d"}`, i, i)))
-	}
-	resp, err := http.Get(p.url + "/readyz")
-	require.NoError(t, err)
-	var ready map[string]any
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&ready))
-	resp.Body.Close()
-	assert.NotNil(t, ready["last_backup_at"])
-	p.stop(t)
-	snapshots, err := filepath.Glob(filepath.Join(backups, "spaceauth-*.db"))
-	require.NoError(t, err)
-	assert.Len(t, snapshots, 2, "the logins changed data, so the second run left a final snapshot too")
 }
 
 func TestBackupAndRestoreCommands(t *testing.T) {
@@ -190,4 +220,23 @@ func TestDatabaseDeletedWhileServing(t *testing.T) {
 	p = startProcess(t, nil, "--database-path", dbPath)
 	assert.Equal(t, http.StatusCreated, p.post(t, "/auth/register", credentials))
 	p.stop(t)
+}
+
+// TestUnreachableBucketStopsTheStart: with no local database, a bucket
+// that does not answer is a clear failure, never an empty start.
+func TestUnreachableBucketStopsTheStart(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(nil)
+	srv.Close()
+	dbPath := filepath.Join(t.TempDir(), "auth.db")
+	_, err := command(t, env("BACKUP_URL", "s3://backups/space", "S3_ENDPOINT", srv.URL, "S3_FORCE_PATH_STYLE", "1", "S3_REGION", "us-east-1"),
+		"", "serve", "--port", "0", "--database-path", dbPath)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "s3://backups/space/")
+	assert.NoFileExists(t, dbPath)
+
+	_, err = command(t, env("BACKUP_URL", "hf://datasets/me/backups"), "", "serve", "--port", "0", "--database-path", dbPath)
+	assert.ErrorContains(t, err, "not supported yet")
+	_, err = command(t, env("BACKUP_URL", "/tmp/x", "BACKUP_DIR", "/tmp/y"), "", "serve", "--port", "0", "--database-path", dbPath)
+	assert.ErrorContains(t, err, "set one")
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -142,8 +143,8 @@ func openEngine(ctx context.Context, cfg config, logger *slog.Logger, getenv fun
 }
 
 func openPostgres(ctx context.Context, cfg config, logger *slog.Logger) (engine, error) {
-	if cfg.BackupDir != "" {
-		return engine{}, errors.New("BACKUP_DIR snapshots are for SQLite; with DATABASE_URL, use pg_dump or your provider's backups, and unset BACKUP_DIR")
+	if cfg.BackupDir != "" || cfg.BackupS3 != "" {
+		return engine{}, errors.New("BACKUP_DIR and BACKUP_URL snapshots are for SQLite; with DATABASE_URL, use pg_dump or your provider's backups, and unset them")
 	}
 	start := time.Now()
 	store, err := postgres.Open(ctx, cfg.DatabaseURL)
@@ -173,7 +174,7 @@ func openSQLite(ctx context.Context, cfg config, logger *slog.Logger, getenv fun
 	if err := backup.CheckPlacement(cfg.DatabasePath, cfg.BackupDir, cfg.AllowNetworkFS); err != nil {
 		return engine{}, err
 	}
-	if getenv("SPACE_ID") != "" && cfg.BackupDir == "" {
+	if getenv("SPACE_ID") != "" && cfg.BackupDir == "" && cfg.BackupS3 == "" {
 		logger.Warn("running on a Hugging Face Space without BACKUP_DIR: the disk is wiped on every restart and all accounts will be lost; attach storage and set BACKUP_DIR")
 	}
 	lock, err := backup.LockShared(cfg.DatabasePath)
@@ -185,9 +186,11 @@ func openSQLite(ctx context.Context, cfg config, logger *slog.Logger, getenv fun
 			lock.Release()
 		}
 	}()
-	var backups *backup.Dir
-	if cfg.BackupDir != "" {
-		backups = &backup.Dir{Path: cfg.BackupDir, Keep: cfg.BackupKeep}
+	backups, err := backupTarget(cfg)
+	if err != nil {
+		return engine{}, err
+	}
+	if backups != nil {
 		if err := restoreIfMissing(ctx, logger, backups, cfg.DatabasePath); err != nil {
 			return engine{}, err
 		}
@@ -244,9 +247,21 @@ func watchDatabaseFile(ctx context.Context, logger *slog.Logger, store *db.Store
 	}
 }
 
+// backupTarget is where snapshots go, or nil when they are off. Files on
+// their way to or from a bucket pass through the database's directory.
+func backupTarget(cfg config) (backup.Target, error) {
+	switch {
+	case cfg.BackupS3 != "":
+		return backup.NewS3(cfg.BackupS3, cfg.BackupKeep, filepath.Dir(cfg.DatabasePath), cfg.S3)
+	case cfg.BackupDir != "":
+		return &backup.Dir{Path: cfg.BackupDir, Keep: cfg.BackupKeep}, nil
+	}
+	return nil, nil
+}
+
 // restoreIfMissing restores the newest good snapshot when the database file
 // is gone, as it is after a Space restarts.
-func restoreIfMissing(ctx context.Context, logger *slog.Logger, backups *backup.Dir, dbPath string) error {
+func restoreIfMissing(ctx context.Context, logger *slog.Logger, backups backup.Target, dbPath string) error {
 	if _, err := os.Stat(dbPath); !errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -255,7 +270,7 @@ func restoreIfMissing(ctx context.Context, logger *slog.Logger, backups *backup.
 		return err
 	}
 	if !ok {
-		logger.Info("no database and no snapshot to restore: starting empty", "backup_dir", backups.Path)
+		logger.Info("no database and no snapshot to restore: starting empty", "target", backups.String())
 		return nil
 	}
 	logger.Info("restored the database from a snapshot", "snapshot", snap.Name, "taken_at", snap.CreatedAt,

@@ -61,11 +61,7 @@ func (d *Dir) Create(ctx context.Context, store *db.Store) (Info, error) {
 	if err := os.MkdirAll(d.Path, 0o750); err != nil {
 		return Info{}, err
 	}
-	now := time.Now().UTC()
-	if !now.After(d.last) { // two snapshots in one millisecond still get distinct names
-		now = d.last.Add(time.Millisecond)
-	}
-	name := namePrefix + now.Format(timeLayout) + nameSuffix
+	name, now := nextName(d.last)
 	path := filepath.Join(d.Path, name)
 	if err := WriteSnapshot(ctx, store, path); err != nil {
 		return Info{}, err
@@ -131,21 +127,35 @@ func (d *Dir) List() ([]Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Info
-	latest := time.Now().Add(maxClockSkew)
+	var found []Info
 	for _, e := range entries {
-		created, ok := parseName(e.Name())
-		if !ok || !e.Type().IsRegular() || created.After(latest) {
+		if !e.Type().IsRegular() {
 			continue
 		}
 		info, err := e.Info()
 		if err != nil {
 			continue // removed meanwhile
 		}
-		out = append(out, Info{Name: e.Name(), Size: info.Size(), CreatedAt: created})
+		found = append(found, Info{Name: e.Name(), Size: info.Size()})
+	}
+	return snapshots(found), nil
+}
+
+// snapshots keeps the entries named as snapshots and not from the far
+// future, with their times, newest first.
+func snapshots(found []Info) []Info {
+	var out []Info
+	latest := time.Now().Add(maxClockSkew)
+	for _, f := range found {
+		created, ok := parseName(f.Name)
+		if !ok || created.After(latest) {
+			continue
+		}
+		f.CreatedAt = created
+		out = append(out, f)
 	}
 	slices.SortFunc(out, func(a, b Info) int { return b.CreatedAt.Compare(a.CreatedAt) })
-	return out, nil
+	return out
 }
 
 // maxClockSkew is how far in the future a snapshot's name may lie. One from
@@ -163,13 +173,10 @@ func parseName(name string) (time.Time, bool) {
 }
 
 // LastAt is when the newest snapshot was taken, if there is one.
-func (d *Dir) LastAt() (time.Time, bool) {
-	list, err := d.List()
-	if err != nil || len(list) == 0 {
-		return time.Time{}, false
-	}
-	return list[0].CreatedAt, true
-}
+func (d *Dir) LastAt() (time.Time, bool) { return lastAt(d.List()) }
+
+// String is the directory's path.
+func (d *Dir) String() string { return d.Path }
 
 func (d *Dir) prune() error {
 	list, err := d.List()

@@ -16,7 +16,7 @@ const retryAfterFailure = 30 * time.Second
 // Scheduler takes a snapshot every interval when the data changed since the
 // last one, and a final one when asked.
 type Scheduler struct {
-	Dir    *Dir
+	Target Target
 	Store  *db.Store
 	Logger *slog.Logger
 
@@ -27,9 +27,9 @@ type Scheduler struct {
 // NewScheduler assumes an existing newest snapshot holds the current data
 // (the previous run took its final one on shutdown); with none, the first
 // tick takes one.
-func NewScheduler(ctx context.Context, d *Dir, store *db.Store, logger *slog.Logger) (*Scheduler, error) {
-	s := &Scheduler{Dir: d, Store: store, Logger: logger, lastVersion: -1}
-	if _, ok := d.LastAt(); ok {
+func NewScheduler(ctx context.Context, t Target, store *db.Store, logger *slog.Logger) (*Scheduler, error) {
+	s := &Scheduler{Target: t, Store: store, Logger: logger, lastVersion: -1}
+	if _, ok := t.LastAt(); ok {
 		v, err := store.DataVersion(ctx)
 		if err != nil {
 			return nil, err
@@ -88,20 +88,20 @@ func (s *Scheduler) SnapshotNow(ctx context.Context, why string) (Info, error) {
 // snapshot records version v as backed up once the snapshot is written;
 // the version is read first, so a change committed meanwhile is not lost.
 func (s *Scheduler) snapshot(ctx context.Context, v int64, why string) (Info, error) {
-	info, err := s.Dir.Create(ctx, s.Store)
+	info, err := s.Target.Create(ctx, s.Store)
 	if err != nil {
 		return Info{}, err
 	}
 	s.lastVersion = v
-	s.Logger.Info("snapshot written", "why", why, "name", info.Name, "size", info.Size, "dir", s.Dir.Path)
+	s.Logger.Info("snapshot written", "why", why, "name", info.Name, "size", info.Size, "target", s.Target.String())
 	return info, nil
 }
 
 // List returns the snapshots, newest first.
-func (s *Scheduler) List() ([]Info, error) { return s.Dir.List() }
+func (s *Scheduler) List() ([]Info, error) { return s.Target.List() }
 
-// Open opens the snapshot called name (see Dir.Open).
-func (s *Scheduler) Open(name string) (*os.File, fs.FileInfo, error) { return s.Dir.Open(name) }
+// Open opens the snapshot called name (see Target.Open).
+func (s *Scheduler) Open(name string) (*os.File, fs.FileInfo, error) { return s.Target.Open(name) }
 
 // LastAt is when the newest snapshot was taken, if there is one.
-func (s *Scheduler) LastAt() (time.Time, bool) { return s.Dir.LastAt() }
+func (s *Scheduler) LastAt() (time.Time, bool) { return s.Target.LastAt() }
