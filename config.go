@@ -40,7 +40,11 @@ type config struct {
 	S3             backup.S3Settings
 	BackupInterval time.Duration
 	BackupKeep     int
-	AllowNetworkFS bool
+	// RestoreWait bounds the retries of an unreachable target at start;
+	// RestoreRequired false then starts empty instead of failing.
+	RestoreWait     time.Duration
+	RestoreRequired bool
+	AllowNetworkFS  bool
 }
 
 // setting is one configuration value: an environment variable and a flag
@@ -163,6 +167,11 @@ func settings() []setting {
 				c.BackupDir = v
 			}
 			return nil
+		}},
+		{"BACKUP_RESTORE_WAIT", "2m", "with no local database, how long to retry a target that does not answer before giving up", durationSetting(func(c *config) *time.Duration { return &c.RestoreWait })},
+		{"BACKUP_RESTORE_REQUIRED", "true", "with no local database and a target that stays unreachable, fail (true) or start empty (false)", func(c *config, v string) (err error) {
+			c.RestoreRequired, err = strconv.ParseBool(v)
+			return err
 		}},
 		{"S3_ENDPOINT", "", "S3-compatible endpoint, host[:port] or URL (empty: AWS); credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", func(c *config, v string) error {
 			c.S3.Endpoint = v

@@ -229,11 +229,24 @@ func TestUnreachableBucketStopsTheStart(t *testing.T) {
 	srv := httptest.NewServer(nil)
 	srv.Close()
 	dbPath := filepath.Join(t.TempDir(), "auth.db")
-	_, err := command(t, env("BACKUP_URL", "s3://backups/space", "S3_ENDPOINT", srv.URL, "S3_FORCE_PATH_STYLE", "1", "S3_REGION", "us-east-1"),
-		"", "serve", "--port", "0", "--database-path", dbPath)
+	bucket := []string{"BACKUP_URL", "s3://backups/space", "S3_ENDPOINT", srv.URL, "S3_FORCE_PATH_STYLE", "1", "S3_REGION", "us-east-1", "BACKUP_RESTORE_WAIT", "3s"}
+	start := time.Now()
+	_, err := command(t, env(bucket...), "", "serve", "--port", "0", "--database-path", dbPath)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "s3://backups/space/")
+	assert.Contains(t, err.Error(), "stayed unreachable", "after retrying")
+	assert.Greater(t, time.Since(start), 2*time.Second, "it retried before giving up")
 	assert.NoFileExists(t, dbPath)
+
+	// Told to, it starts empty, and says so.
+	var vars []string
+	for i := 0; i < len(bucket); i += 2 {
+		vars = append(vars, bucket[i]+"="+bucket[i+1])
+	}
+	p := startProcess(t, append(vars, "BACKUP_RESTORE_REQUIRED=false"), "--database-path", dbPath)
+	assert.Contains(t, p.logs.String(), "starting EMPTY")
+	assert.Equal(t, http.StatusCreated, p.post(t, "/auth/register", credentials))
+	p.stop(t)
 
 	_, err = command(t, env("BACKUP_URL", "hf://datasets/me/backups"), "", "serve", "--port", "0", "--database-path", dbPath)
 	assert.ErrorContains(t, err, "not supported yet")

@@ -191,7 +191,7 @@ func openSQLite(ctx context.Context, cfg config, logger *slog.Logger, getenv fun
 		return engine{}, err
 	}
 	if backups != nil {
-		if err := restoreIfMissing(ctx, logger, backups, cfg.DatabasePath); err != nil {
+		if err := restoreIfMissing(ctx, logger, backups, cfg); err != nil {
 			return engine{}, err
 		}
 	}
@@ -261,13 +261,33 @@ func backupTarget(cfg config) (backup.Target, error) {
 
 // restoreIfMissing restores the newest good snapshot when the database file
 // is gone, as it is after a Space restarts.
-func restoreIfMissing(ctx context.Context, logger *slog.Logger, backups backup.Target, dbPath string) error {
+func restoreIfMissing(ctx context.Context, logger *slog.Logger, backups backup.Target, cfg config) error {
+	dbPath := cfg.DatabasePath
 	if _, err := os.Stat(dbPath); !errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	// A target that is away for a moment (a restarting network, a bucket
+	// service hiccup) must not make a Space start empty: retry, with pauses
+	// that double, for up to BACKUP_RESTORE_WAIT.
+	deadline, pause := time.Now().Add(cfg.RestoreWait), time.Second
 	snap, report, ok, err := backups.RestoreNewest(ctx, logger, dbPath)
+	for err != nil && time.Now().Add(pause).Before(deadline) {
+		logger.Warn("cannot restore from the backup target yet; retrying", "target", backups.String(), "err", err, "retry_in", pause.String())
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Minute)
+		snap, report, ok, err = backups.RestoreNewest(ctx, logger, dbPath)
+	}
+	if err != nil && !cfg.RestoreRequired {
+		logger.Error("the backup target stayed unreachable; starting EMPTY because BACKUP_RESTORE_REQUIRED=false", "target", backups.String(), "err", err)
+		return nil
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("no local database, and the backup target %s stayed unreachable for %v (set BACKUP_RESTORE_REQUIRED=false to start empty instead): %w",
+			backups, cfg.RestoreWait, err)
 	}
 	if !ok {
 		logger.Info("no database and no snapshot to restore: starting empty", "target", backups.String())
