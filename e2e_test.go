@@ -191,7 +191,7 @@ func TestRefusesDatabaseInsideBackupDir(t *testing.T) {
 func TestSpaceWithoutBackupsWarns(t *testing.T) {
 	t.Parallel()
 	p := startProcess(t, []string{"SPACE_ID=me/auth"}, "--database-path", filepath.Join(t.TempDir(), "auth.db"))
-	assert.Contains(t, p.logs.String(), "without BACKUP_DIR")
+	assert.Contains(t, p.logs.String(), "without BACKUP_URL or BACKUP_DIR")
 	p.stop(t)
 }
 

@@ -175,7 +175,7 @@ func openSQLite(ctx context.Context, cfg config, logger *slog.Logger, getenv fun
 		return engine{}, err
 	}
 	if getenv("SPACE_ID") != "" && cfg.BackupDir == "" && cfg.BackupS3 == "" {
-		logger.Warn("running on a Hugging Face Space without BACKUP_DIR: the disk is wiped on every restart and all accounts will be lost; attach storage and set BACKUP_DIR")
+		logger.Warn("running on a Hugging Face Space without BACKUP_URL or BACKUP_DIR: the disk is wiped on every restart and all accounts will be lost; set BACKUP_URL to a bucket, or attach storage and point BACKUP_DIR at it")
 	}
 	lock, err := backup.LockShared(cfg.DatabasePath)
 	if err != nil {
