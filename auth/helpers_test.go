@@ -6,15 +6,13 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"spaceauth/auth"
-	"spaceauth/db"
-	"spaceauth/db/postgres"
+	"spaceauth/db/enginetest"
 	"spaceauth/db/postgres/pgtest"
 )
 
@@ -28,19 +26,7 @@ const strongPassword = "correct horse battery staple"
 // which both engines read.
 func newTestService(t testing.TB, configure ...func(*auth.Config)) (*auth.Service, *sql.DB) {
 	t.Helper()
-	var store auth.Store
-	var raw *sql.DB
-	if pgtest.Engine() == "postgres" {
-		pg, err := postgres.Open(t.Context(), pgtest.NewDatabase(t))
-		require.NoError(t, err)
-		t.Cleanup(func() { pg.Close() })
-		store, raw = pg.AuthStore(), pg.DB()
-	} else {
-		lite, err := db.Open(t.Context(), filepath.Join(t.TempDir(), "auth.db"))
-		require.NoError(t, err)
-		t.Cleanup(func() { lite.Close() })
-		store, raw = db.AuthStore(lite), lite.WriteDB()
-	}
+	database := enginetest.Open(t)
 	cfg := auth.DefaultConfig()
 	cfg.EqualizeFailures = false
 	cfg.Now = func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
@@ -48,7 +34,7 @@ func newTestService(t testing.TB, configure ...func(*auth.Config)) (*auth.Servic
 	for _, c := range configure {
 		c(&cfg)
 	}
-	return auth.New(slog.New(slog.DiscardHandler), store, cfg), raw
+	return auth.New(slog.New(slog.DiscardHandler), database.Store, cfg), database.SQL
 }
 
 // register creates an account with strongPassword.

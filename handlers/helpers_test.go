@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,7 +22,7 @@ import (
 
 	"spaceauth/auth"
 	"spaceauth/db"
-	"spaceauth/db/postgres"
+	"spaceauth/db/enginetest"
 	"spaceauth/db/postgres/pgtest"
 )
 
@@ -72,18 +71,8 @@ type httpConfig = Config
 
 func newTestAPI(t testing.TB, configure ...func(*testConfig)) *testAPI {
 	t.Helper()
-	api := &testAPI{t: t}
-	if pgtest.Engine() == "postgres" {
-		pg, err := postgres.Open(t.Context(), pgtest.NewDatabase(t))
-		require.NoError(t, err)
-		t.Cleanup(func() { pg.Close() })
-		api.data, api.db, api.closeStore = pg.AuthStore(), pg.DB(), pg.Close
-	} else {
-		store, err := db.Open(t.Context(), filepath.Join(t.TempDir(), "auth.db"))
-		require.NoError(t, err)
-		t.Cleanup(func() { store.Close() })
-		api.data, api.db, api.store, api.closeStore = db.AuthStore(store), store.WriteDB(), store, store.Close
-	}
+	database := enginetest.Open(t)
+	api := &testAPI{t: t, data: database.Store, db: database.SQL, store: database.SQLite, closeStore: database.Close}
 	clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	cfg := testConfig{auth.DefaultConfig(), DefaultConfig()}
 	cfg.EqualizeFailures = false
