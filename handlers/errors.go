@@ -14,7 +14,6 @@ import (
 // Codes of failures only HTTP has, beside the domain's.
 const (
 	codeBadRequest       = auth.CodeBadRequest
-	codeUnauthorized     = auth.CodeUnauthorized
 	codeForbidden        = auth.CodeForbidden
 	codeNotFound         = auth.CodeNotFound
 	codeConflict         = auth.CodeConflict
@@ -43,9 +42,8 @@ var statuses = map[auth.Code]int{
 }
 
 var (
-	newError     = auth.Errorf
-	retryLater   = auth.RetryLater
-	invalidField = auth.InvalidField
+	newError   = auth.Errorf
+	retryLater = auth.RetryLater
 )
 
 type fieldError struct {
